@@ -1,0 +1,140 @@
+"""Seed files → Article records: header parsed, site boilerplate dropped, offsets kept."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from pathlib import Path
+
+from .errors import SeedsError
+from .records import Article, Block
+from .text import canonical
+
+log = logging.getLogger(__name__)
+
+MONTHS = {
+    "janvier": 1, "février": 2, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6,
+    "juillet": 7, "août": 8, "aout": 8, "septembre": 9, "octobre": 10, "novembre": 11,
+    "décembre": 12, "decembre": 12,
+}
+_PUBLISHED = re.compile(
+    r"^Publi[ée] le (?P<day>\d{1,2})(?:er)? (?P<month>\w+) (?P<year>\d{4})"
+    r"(?: à (?P<time>\d{1,2}[:h]\d{2}))?(?: par (?P<publisher>.+?))?\s*$",
+    re.IGNORECASE,
+)
+_FOOTER = re.compile(
+    r"^(a lire aussi|à lire aussi|profitez d.un accès illimité|abonnez-vous maintenant)",
+    re.IGNORECASE,
+)
+_JUNK_LINE = re.compile(r"^[\s×\u00a0]*$")
+_LINE = re.compile(r"[^\n]*")
+
+
+def _lines(raw: str) -> list[tuple[int, int]]:
+    """(start, end) of every line, stripped of surrounding whitespace; empty lines dropped."""
+    out = []
+    for m in _LINE.finditer(raw):
+        s, e = m.start(), m.end()
+        while s < e and raw[s].isspace():
+            s += 1
+        while e > s and raw[e - 1].isspace():
+            e -= 1
+        if e > s and not _JUNK_LINE.match(raw[s:e]):
+            out.append((s, e))
+    # finditer yields an empty match after each line; dedupe by span
+    seen, uniq = set(), []
+    for span in out:
+        if span not in seen:
+            seen.add(span)
+            uniq.append(span)
+    return uniq
+
+
+def parse_date(line: str) -> tuple[str | None, str | None]:
+    """"Publié le 28 octobre 2010 à 14:24 par X" → ("2010-10-28", "X")."""
+    m = _PUBLISHED.match(canonical(line))
+    if not m:
+        return None, None
+    month = MONTHS.get(m["month"].lower())
+    if not month:
+        return None, m["publisher"]
+    return f"{int(m['year']):04d}-{month:02d}-{int(m['day']):02d}", m["publisher"]
+
+
+def classify(line: str) -> str:
+    """Block kind of one body line: heading, speaker, question or text."""
+    s = canonical(line)
+    if len(s) <= 160 and s.endswith(":") and not s.startswith(("«", '"')):
+        return "speaker"
+    if len(s) <= 400 and s.endswith("?") and not s.startswith(("«", '"')):
+        return "question"
+    if len(s) <= 70 and not re.search(r"[.!?»:\"…;,]$", s) and not s.startswith(("«", '"', "*")):
+        return "heading"
+    return "text"
+
+
+def parse_article(source: str, raw: str) -> Article:
+    """Parse one decoded seed file. A file without the magazine header is plain text."""
+    lines = _lines(raw)
+    if not lines:
+        raise SeedsError(f"{source}: the file is empty")
+    sha = hashlib.sha256(raw.encode("utf-8")).hexdigest()
+    title, date, publisher, body_from = Path(source).stem, None, None, 0
+    for i, (s, e) in enumerate(lines[:8]):
+        d, pub = parse_date(raw[s:e])
+        if d or pub:
+            date, publisher = d, pub
+            if i > 0:
+                title = canonical(raw[lines[i - 1][0]:lines[i - 1][1]])
+            body_from = i + 1
+            if body_from < len(lines):
+                ns, ne = lines[body_from]
+                if canonical(raw[ns:ne]) == title:
+                    body_from += 1
+            break
+    else:
+        log.warning("%s: no 'Publié le …' header found; loaded as plain text", source)
+    blocks = []
+    for s, e in lines[body_from:]:
+        if _FOOTER.match(raw[s:e]):
+            break
+        blocks.append(Block(start=s, end=e, kind=classify(raw[s:e])))
+    if not blocks:
+        raise SeedsError(f"{source}: no body text after the header")
+    return Article(source=source, title=title, date=date, publisher=publisher,
+                   raw=raw, blocks=tuple(blocks), sha256=sha)
+
+
+def read_seed(path: Path) -> str:
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise SeedsError(
+            f"{path.name}: not UTF-8 (byte 0x{data[err.start]:02x} at offset {err.start}); "
+            "re-save it as UTF-8 to index it"
+        ) from None
+
+
+def seed_files(seeds_dir: Path) -> list[Path]:
+    if not seeds_dir.is_dir():
+        raise SeedsError(f"seeds directory not found: {seeds_dir} (set RAG_SEEDS_DIR or --seeds)")
+    files = sorted(p for p in seeds_dir.iterdir() if p.suffix.lower() in {".txt", ".md"} and p.is_file())
+    if not files:
+        raise SeedsError(f"no .txt article in {seeds_dir}")
+    return files
+
+
+def load_articles(seeds_dir: Path) -> tuple[list[Article], list[str]]:
+    """Every readable seed as an Article, plus one warning per file skipped (never raises
+    for a single bad file; raises SeedsError when nothing at all is usable)."""
+    articles, warnings = [], []
+    for path in seed_files(seeds_dir):
+        try:
+            articles.append(parse_article(path.name, read_seed(path)))
+        except SeedsError as err:
+            warnings.append(f"skipped {err}")
+    if not articles:
+        raise SeedsError(f"no usable article in {seeds_dir}: " + "; ".join(warnings))
+    return articles, warnings

@@ -1,0 +1,124 @@
+"""Articles → Chunks that keep meaning together.
+
+An interview question stays with its answer; a quote stays with the person who said it
+(the speaker line "Olivier Duha, coprésident de Webhelp :" heads every paragraph below it
+until the next speaker or heading). Both go into the chunk's ``header``, which is indexed
+but never quoted. Each chunk is one contiguous span of the original file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .records import Article, Chunk
+from .text import canonical, sentence_spans
+
+
+@dataclass(frozen=True)
+class ChunkingConfig:
+    max_chars: int = 900
+    min_chars: int = 250
+    overlap_sentences: int = 1
+
+
+@dataclass
+class _Unit:
+    start: int
+    end: int
+    section: str
+    speaker: str
+    question: str
+
+
+def _units(article: Article) -> list[_Unit]:
+    """Group blocks into units: a text block with the context it belongs to.
+
+    A speaker or question line is glued to the block that follows it, so the first
+    answer paragraph's span begins at the question (the span stays contiguous).
+    """
+    units: list[_Unit] = []
+    section = speaker = question = ""
+    lead: int | None = None  # start of a pending speaker/question line
+    for block in article.blocks:
+        line = canonical(article.text(block.start, block.end))
+        if block.kind == "heading":
+            section, speaker, question, lead = line, "", "", None
+            continue
+        if block.kind == "speaker":
+            speaker, question, lead = line.rstrip(" :"), "", block.start
+            continue
+        if block.kind == "question":
+            question, lead = line, block.start
+            continue
+        start = lead if lead is not None else block.start
+        lead = None
+        units.append(_Unit(start, block.end, section, speaker, question))
+    if lead is not None:  # a trailing question/speaker line with nothing after it
+        units.append(_Unit(lead, article.blocks[-1].end, section, speaker, question))
+    return units
+
+
+def _header(article: Article, unit: _Unit) -> str:
+    parts = [article.title]
+    if unit.section:
+        parts.append(unit.section)
+    if unit.speaker:
+        parts.append(f"{unit.speaker} :")
+    if unit.question:
+        parts.append(f"Q : {unit.question}")
+    return " | ".join(parts)
+
+
+def _split_long(article: Article, start: int, end: int, cfg: ChunkingConfig) -> list[tuple[int, int]]:
+    """Windows of whole sentences no longer than max_chars, overlapping by N sentences."""
+    sents = sentence_spans(article.raw[start:end], start)
+    if not sents:
+        return [(start, end)]
+    windows, i = [], 0
+    while i < len(sents):
+        j = i
+        while j + 1 < len(sents) and sents[j + 1][1] - sents[i][0] <= cfg.max_chars:
+            j += 1
+        windows.append((sents[i][0], sents[j][1]))
+        if j + 1 >= len(sents):
+            break
+        i = max(j + 1 - cfg.overlap_sentences, i + 1)
+    return windows
+
+
+def chunk_article(article: Article, cfg: ChunkingConfig, *, first_id: int = 0) -> list[Chunk]:
+    spans: list[tuple[int, int, str]] = []
+    cur: list[_Unit] = []
+
+    def flush():
+        if not cur:
+            return
+        s, e = cur[0].start, cur[-1].end
+        header = _header(article, cur[0])
+        if e - s <= cfg.max_chars:
+            spans.append((s, e, header))
+        else:
+            spans.extend((ws, we, header) for ws, we in _split_long(article, s, e, cfg))
+        cur.clear()
+
+    for unit in _units(article):
+        same_context = cur and (cur[0].section, cur[0].speaker, cur[0].question) == (
+            unit.section, unit.speaker, unit.question)
+        if cur and (not same_context or unit.end - cur[0].start > cfg.max_chars):
+            # keep packing short pieces of one context; otherwise start a new chunk
+            if not (same_context and cur[-1].end - cur[0].start < cfg.min_chars):
+                flush()
+        cur.append(unit)
+    flush()
+    return [
+        Chunk(id=first_id + i, source=article.source, title=article.title, date=article.date,
+              start=s, end=e, text=article.raw[s:e], header=h)
+        for i, (s, e, h) in enumerate(spans)
+    ]
+
+
+def chunk_articles(articles: list[Article], cfg: ChunkingConfig) -> list[Chunk]:
+    chunks: list[Chunk] = []
+    for article in articles:
+        chunks.extend(chunk_article(article, cfg, first_id=len(chunks)))
+    return chunks

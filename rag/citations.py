@@ -1,0 +1,98 @@
+"""Citation repair, grounding check and evidence selection: pure functions, no model.
+
+A small model's prose is weak, so every answer carries its proof: for each cited passage
+the sentence that best supports the answer (and the question) is the ``evidence``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .lexical import tokenize
+from .text import sentence_spans
+
+_MARKER = re.compile(r"\s*\[(\d{1,2}(?:\s*,\s*\d{1,2})*)\]")
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A candidate evidence sentence: its span in the article and its dense score (or 0)."""
+
+    passage: int  # 1-based passage number
+    start: int
+    end: int
+    text: str
+    dense: float = 0.0
+
+
+def markers(answer: str) -> list[int]:
+    """Passage numbers cited in the answer, in order of first appearance."""
+    seen: list[int] = []
+    for m in _MARKER.finditer(answer):
+        for n in re.split(r"\s*,\s*", m.group(1)):
+            if int(n) not in seen:
+                seen.append(int(n))
+    return seen
+
+
+def drop_invalid_markers(answer: str, n_passages: int) -> str:
+    """Remove markers that point at no passage; keep the valid numbers of a group."""
+    def fix(m):
+        ok = [n for n in re.split(r"\s*,\s*", m.group(1)) if 1 <= int(n) <= n_passages]
+        return f" [{', '.join(ok)}]" if ok else ""
+    return _MARKER.sub(fix, answer).strip()
+
+
+def strip_markers(answer: str) -> str:
+    return _MARKER.sub("", answer).strip()
+
+
+def candidate_sentences(passages: list[tuple[int, int, str]]) -> list[Sentence]:
+    """Sentences of each passage, given as (start, end, text) in the article."""
+    out = []
+    for n, (start, _end, text) in enumerate(passages, start=1):
+        for s, e in sentence_spans(text, start, min_chars=12):
+            out.append(Sentence(passage=n, start=s, end=e, text=text[s - start:e - start]))
+    return out
+
+
+def overlap(a_terms: set[str], text: str) -> float:
+    if not a_terms:
+        return 0.0
+    return len(a_terms & set(tokenize(text))) / len(a_terms)
+
+
+def score_sentence(sent: Sentence, *, question: str, answer: str) -> float:
+    """Support for the (question, answer) pair: term overlap with both, plus dense similarity."""
+    q_terms = set(tokenize(question))
+    a_terms = set(tokenize(strip_markers(answer))) - q_terms
+    return 0.35 * overlap(q_terms, sent.text) + 0.35 * overlap(a_terms, sent.text) + 0.3 * max(sent.dense, 0.0)
+
+
+def best_sentence(sents: list[Sentence], *, question: str, answer: str, passage: int | None = None) -> Sentence | None:
+    pool = [s for s in sents if passage is None or s.passage == passage]
+    if not pool:
+        return None
+    return max(pool, key=lambda s: (score_sentence(s, question=question, answer=answer), -s.start))
+
+
+def grounding(answer: str, question: str, passages_text: str) -> float:
+    """Share of the answer's own content terms (those not already in the question) found in
+    the passages. Low grounding means the model wrote something the passages do not say."""
+    q_terms = set(tokenize(question))
+    a_terms = set(tokenize(strip_markers(answer))) - q_terms
+    if not a_terms:
+        return 0.0
+    return len(a_terms & set(tokenize(passages_text))) / len(a_terms)
+
+
+def attach_markers(answer: str, sents: list[Sentence], *, question: str) -> str:
+    """When the model cited nothing, cite the passage holding the best supporting sentence."""
+    best = best_sentence(sents, question=question, answer=answer)
+    if best is None:
+        return answer
+    body = answer.rstrip()
+    end = body[-1] if body and body[-1] in ".!?" else ""
+    body = body[:-1].rstrip() if end else body
+    return f"{body} [{best.passage}]{end}"

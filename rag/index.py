@@ -1,0 +1,253 @@
+"""The index on disk: chunks, dense rows per encoder (FAISS + vectors), BM25, and a manifest.
+
+Layout of ``index_dir``::
+
+    manifest.json        format version, settings signature, article hashes, file checksums
+    chunks.jsonl         one Chunk per line
+    rows.json            dense rows: [chunk id, start, end] (a whole chunk or one sentence)
+    dense-<name>.faiss   FAISS index over the rows, one per encoder
+    dense-<name>.npy     the same unit vectors (for evidence scoring)
+    bm25/                bm25s index over chunks
+
+A build writes to a temporary sibling directory and renames it into place, so an interrupted
+build never leaves a half-written index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .articles import load_articles, read_seed, seed_files
+from .chunking import chunk_articles
+from .errors import CorruptIndexError, SeedsError, StaleIndexError
+from .records import Chunk
+from .settings import Settings
+from .text import sentence_spans
+
+FORMAT_VERSION = 3
+log = logging.getLogger(__name__)
+Progress = Callable[[str], None]
+
+
+@dataclass
+class IndexData:
+    """Everything retrieval needs, loaded once per process."""
+
+    chunks: list[Chunk]
+    rows: np.ndarray  # (n_rows, 3) int: chunk id, start, end
+    dense: dict  # encoder name -> (VectorStore, vectors)
+    bm25: object | None
+    manifest: dict
+    path: Path
+
+
+def _safe_name(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[-80:]
+
+
+def _sha_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def seed_hashes(seeds_dir: Path) -> dict[str, str]:
+    """sha256 of each seed file's bytes (unreadable files included, so fixing one rebuilds)."""
+    return {p.name: _sha_file(p) for p in seed_files(seeds_dir)}
+
+
+def context_of(chunk: Chunk) -> str:
+    """The header without the title: section, speaker, interview question."""
+    return chunk.header.removeprefix(chunk.title).lstrip(" |")
+
+
+def dense_rows(chunks: list[Chunk], *, with_headers: bool) -> tuple[np.ndarray, list[str]]:
+    """One row for each chunk (header + text) and one for each of its sentences.
+
+    A chunk's dense score is the best of its rows: a long passage still matches a
+    question about one of its sentences.
+    """
+    rows, texts = [], []
+    for c in chunks:
+        ctx = context_of(c) if with_headers else ""
+        rows.append((c.id, c.start, c.end))
+        texts.append(c.indexed_text if with_headers else c.text)
+        sents = sentence_spans(c.text, c.start, min_chars=20)
+        if len(sents) > 1:
+            for s, e in sents:
+                rows.append((c.id, s, e))
+                body = c.text[s - c.start:e - c.start]
+                texts.append(f"{ctx} : {body}" if ctx else body)
+    return np.asarray(rows, dtype=np.int64).reshape(-1, 3), texts
+
+
+def build_index(settings: Settings, *, progress: Progress | None = None) -> tuple[Path, list[str]]:
+    """Build the whole index into a temp dir and swap it in. Returns (path, warnings)."""
+    from tqdm import tqdm
+
+    from .embedders import get_embedder
+    from .lexical import Bm25Index
+    from .vectorstore import VectorStore
+
+    say = progress or (lambda msg: None)
+    t0 = time.perf_counter()
+    articles, warnings = load_articles(settings.seeds_dir)
+    for w in warnings:
+        say(w)
+    chunks = chunk_articles(articles, settings.chunking)
+    if not settings.context_headers:
+        chunks = [Chunk(**{**c.to_dict(), "header": ""}) for c in chunks]
+    say(f"{len(articles)} articles -> {len(chunks)} chunks")
+    target = settings.index_dir
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent))
+    try:
+        with (tmp / "chunks.jsonl").open("w", encoding="utf-8") as f:
+            for c in chunks:
+                f.write(json.dumps(c.to_dict(), ensure_ascii=False) + "\n")
+        rows, texts = dense_rows(chunks, with_headers=settings.context_headers)
+        (tmp / "rows.json").write_text(json.dumps(rows.tolist()))
+        if "bm25" in settings.retriever_list:
+            Bm25Index.build([c.indexed_text for c in chunks]).save(tmp / "bm25")
+        if "dense" in settings.retriever_list:
+            for name in settings.embedder_list:
+                enc = get_embedder(name)
+                batches = [texts[i:i + 32] for i in range(0, len(texts), 32)]
+                vecs = np.vstack([enc.encode(b) for b in tqdm(
+                    batches, desc=f"embedding ({name})", unit="batch", disable=progress is None)])
+                np.save(tmp / f"dense-{_safe_name(name)}.npy", vecs)
+                VectorStore.build(vecs, hnsw_threshold=settings.hnsw_threshold).save(
+                    tmp / f"dense-{_safe_name(name)}.faiss")
+        files = {str(p.relative_to(tmp)): _sha_file(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "signature": settings.index_signature(),
+            "retrievers": settings.retriever_list,
+            "articles": {a.source: {"sha256": _sha_file(settings.seeds_dir / a.source), "title": a.title,
+                                    "date": a.date} for a in articles},
+            "seeds": seed_hashes(settings.seeds_dir),
+            "skipped": warnings,
+            "n_chunks": len(chunks),
+            "n_rows": int(len(rows)),
+            "files": files,
+            "build_seconds": round(time.perf_counter() - t0, 2),
+        }
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
+        _swap_into_place(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    say(f"index built in {time.perf_counter() - t0:.1f} s: {target}")
+    return target, warnings
+
+
+def _swap_into_place(tmp: Path, target: Path) -> None:
+    old = None
+    if target.exists():
+        old = target.with_name(f".{target.name}.old-{os.getpid()}")
+        os.replace(target, old)
+    os.replace(tmp, target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def read_manifest(index_dir: Path) -> dict:
+    path = index_dir / "manifest.json"
+    if not path.exists():
+        raise CorruptIndexError(f"no index at {index_dir} (manifest.json missing): run `rag index`")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise CorruptIndexError(f"index manifest {path} is unreadable ({err}): "
+                                "run `rag index --rebuild`") from None
+
+
+def staleness(settings: Settings, manifest: dict) -> str | None:
+    """Why the index no longer matches the seeds or the settings, or None if it does."""
+    if manifest.get("format_version") != FORMAT_VERSION:
+        return f"index format {manifest.get('format_version')} != {FORMAT_VERSION}"
+    if manifest.get("signature") != settings.index_signature():
+        return "chunking or embedder settings changed"
+    if set(settings.retriever_list) - set(manifest.get("retrievers", [])):
+        return "retrievers changed"
+    try:
+        now = seed_hashes(settings.seeds_dir)
+    except SeedsError:
+        return None  # no seeds here: use the index as built
+    before = manifest.get("seeds", {})
+    added, removed = set(now) - set(before), set(before) - set(now)
+    changed = {k for k in set(now) & set(before) if now[k] != before[k]}
+    if added or removed or changed:
+        parts = [f"{label}: {', '.join(sorted(s))}" for label, s in
+                 (("new", added), ("removed", removed), ("changed", changed)) if s]
+        return "seeds changed (" + "; ".join(parts) + ")"
+    return None
+
+
+def load_index(settings: Settings, *, verify: bool = True) -> IndexData:
+    """Load the index, checking every file against the manifest's checksums."""
+    from .lexical import Bm25Index
+    from .vectorstore import VectorStore
+
+    d = settings.index_dir
+    manifest = read_manifest(d)
+    why = staleness(settings, manifest)
+    if why:
+        raise StaleIndexError(f"index at {d} is stale: {why}; run `rag index`")
+    fix = "run `rag index --rebuild`"
+    if verify:
+        for rel, sha in manifest.get("files", {}).items():
+            p = d / rel
+            if not p.is_file():
+                raise CorruptIndexError(f"index file missing: {p}; {fix}")
+            if _sha_file(p) != sha:
+                raise CorruptIndexError(f"index file corrupt (checksum mismatch): {p}; {fix}")
+    try:
+        chunks = [Chunk(**json.loads(line)) for line in
+                  (d / "chunks.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+        rows = np.asarray(json.loads((d / "rows.json").read_text()), dtype=np.int64).reshape(-1, 3)
+        dense = {}
+        if "dense" in settings.retriever_list:
+            for name in settings.embedder_list:
+                stem = d / f"dense-{_safe_name(name)}"
+                dense[name] = (VectorStore.load(stem.with_suffix(".faiss")), np.load(stem.with_suffix(".npy")))
+        bm25 = Bm25Index.load(d / "bm25") if "bm25" in settings.retriever_list else None
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as err:
+        raise CorruptIndexError(f"index at {d} is unreadable ({type(err).__name__}: {err}); {fix}") from None
+    if len(chunks) != manifest.get("n_chunks") or len(rows) != manifest.get("n_rows"):
+        raise CorruptIndexError(f"index at {d} does not match its manifest; {fix}")
+    return IndexData(chunks=chunks, rows=rows, dense=dense, bm25=bm25, manifest=manifest, path=d)
+
+
+def ensure_index(settings: Settings, *, progress: Progress | None = None) -> IndexData:
+    """Load the index, building it first when missing or stale (saying why)."""
+    say = progress or (lambda msg: None)
+    manifest_path = settings.index_dir / "manifest.json"
+    if not manifest_path.exists():
+        say(f"no index at {settings.index_dir}: building it")
+        build_index(settings, progress=progress)
+    else:
+        why = staleness(settings, read_manifest(settings.index_dir))
+        if why:
+            say(f"rebuilding the index: {why}")
+            build_index(settings, progress=progress)
+    return load_index(settings)
+
+
+def read_article_text(settings: Settings, source: str) -> str:
+    return read_seed(settings.seeds_dir / source)

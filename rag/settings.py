@@ -1,0 +1,92 @@
+"""The one settings object. Loaded once at an entry point (CLI, UI, eval) and passed down.
+
+Every field can be set by environment variable ``RAG_<FIELD>`` (e.g. ``RAG_LLM=/path/model.gguf``)
+or by the CLI flags that mirror the most used ones.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .chunking import ChunkingConfig
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RAG_", extra="forbid")
+
+    # --- corpus and index ---
+    seeds_dir: Path = Field(PROJECT_ROOT / "seeds", description="Folder of .txt articles to index.")
+    index_dir: Path = Field(PROJECT_ROOT / "index" / "current", description="Where the built index lives.")
+    chunk_max_chars: int = Field(900, ge=200, le=4000, description="Longest chunk, in characters.")
+    chunk_min_chars: int = Field(250, ge=0, le=2000,
+                                 description="Short paragraphs of one context are packed up to this size.")
+    chunk_overlap_sentences: int = Field(1, ge=0, le=5,
+                                         description="Sentences repeated between split windows.")
+    context_headers: bool = Field(True, description="Index title/section/speaker/question with each chunk.")
+
+    # --- retrieval ---
+    embedders: str = Field(
+        "use",
+        description="Comma-separated dense encoders fused with BM25: 'use' (packaged multilingual "
+                    "USE v3), 'minilm' (packaged all-MiniLM-L6-v2), or any sentence-transformers id/path.",
+    )
+    retrievers: str = Field("bm25,dense", description="Which rankings to fuse: 'bm25', 'dense' or both.")
+    k: int = Field(5, ge=1, le=50, description="Passages retrieved and shown.")
+    context_k: int = Field(3, ge=1, le=10, description="Passages put in the LLM prompt.")
+    rrf_k: int = Field(5, ge=1, le=200, description="Reciprocal-rank-fusion constant.")
+    hnsw_threshold: int = Field(20000, ge=100,
+                                description="Past this many vectors FAISS uses HNSW instead of an exact index.")
+    refuse_below: float = Field(0.21, ge=0.0, le=1.0,
+                                description="Relevance under which the question is refused.")
+
+    # --- generation ---
+    llm: str = Field("gemma3-270m", description="'gemma3-270m', 'smollm2-135m' or a path to any GGUF file.")
+    prompt_style: Literal["auto", "fewshot", "chat"] = Field(
+        "auto", description="'fewshot' completion prompt (base models) or 'chat' template; auto picks.")
+    max_tokens: int = Field(64, ge=8, le=1024, description="Cap on generated tokens.")
+    temperature: float = Field(0.0, ge=0.0, le=2.0)
+    seed: int = Field(0, description="Sampling seed, for repeatable answers.")
+    n_ctx: int = Field(2048, ge=512, le=32768, description="LLM context window.")
+    n_threads: int = Field(2, ge=1, le=64, description="CPU threads for the LLM.")
+    answer_language: Literal["auto", "fr", "en"] = Field("auto", description="Answer language.")
+    max_question_chars: int = Field(1000, ge=10, le=20000, description="Longer questions are refused.")
+    models_dir: Path = Field(PROJECT_ROOT / "models", description="Where packaged GGUF files are assembled.")
+    verbose: bool = Field(False, description="Show native library logs (llama.cpp).")
+
+    @model_validator(mode="after")
+    def _check(self):
+        if self.chunk_min_chars > self.chunk_max_chars:
+            raise ValueError("chunk_min_chars must not exceed chunk_max_chars")
+        bad = set(self.retriever_list) - {"bm25", "dense"}
+        if bad or not self.retriever_list:
+            raise ValueError(f"retrievers must be a subset of bm25,dense (got {self.retrievers!r})")
+        if "dense" in self.retriever_list and not self.embedder_list:
+            raise ValueError("dense retrieval needs at least one embedder")
+        return self
+
+    @property
+    def embedder_list(self) -> list[str]:
+        return [e.strip() for e in self.embedders.split(",") if e.strip()]
+
+    @property
+    def retriever_list(self) -> list[str]:
+        return [r.strip() for r in self.retrievers.split(",") if r.strip()]
+
+    @property
+    def chunking(self) -> ChunkingConfig:
+        return ChunkingConfig(max_chars=self.chunk_max_chars, min_chars=self.chunk_min_chars,
+                              overlap_sentences=self.chunk_overlap_sentences)
+
+    def index_signature(self) -> dict:
+        """What the index depends on: a change here means a rebuild."""
+        return {
+            "chunking": vars(self.chunking),
+            "context_headers": self.context_headers,
+            "embedders": self.embedder_list if "dense" in self.retriever_list else [],
+        }

@@ -1,0 +1,80 @@
+"""Fixtures: a deterministic fake embedder, a scripted fake LLM, small seed folders."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag.settings import Settings
+from rag.text import fold
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+
+
+class FakeEmbedder:
+    """Hashed bag of folded words: same words → same direction. Deterministic, instant."""
+
+    name = "fake"
+    dim = 64
+
+    def encode(self, texts):
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, t in enumerate(texts):
+            for w in fold(t).split():
+                h = int(hashlib.md5(w.encode()).hexdigest(), 16)
+                out[i, h % self.dim] += 1.0
+        out += 1e-3
+        return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+class FakeLLM:
+    """Yields a scripted answer token by token and records the prompts it was given."""
+
+    name = "fake-llm"
+    chat = False
+
+    def __init__(self, script="Olivier Duha propose un modèle économique comme le train [1]."):
+        self.script = script
+        self.prompts = []
+
+    def stream(self, prompt, *, max_tokens, stop):
+        self.prompts.append(prompt)
+        text = self.script(prompt) if callable(self.script) else self.script
+        for word in text.split(" "):
+            yield word + " "
+
+
+@pytest.fixture(autouse=True)
+def fake_embedder(monkeypatch):
+    import rag.embedders as emb
+
+    real = emb.get_embedder
+
+    def get(name):
+        return FakeEmbedder() if name == "fake" else real(name)
+
+    monkeypatch.setattr(emb, "get_embedder", get)
+    return FakeEmbedder()
+
+
+@pytest.fixture
+def seeds_dir(tmp_path) -> Path:
+    d = tmp_path / "seeds"
+    shutil.copytree(SEEDS, d)
+    return d
+
+
+@pytest.fixture
+def settings(tmp_path, seeds_dir) -> Settings:
+    return Settings(seeds_dir=seeds_dir, index_dir=tmp_path / "index" / "current", embedders="fake",
+                    models_dir=tmp_path / "models")
+
+
+@pytest.fixture
+def fake_llm():
+    return FakeLLM()

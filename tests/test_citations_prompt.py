@@ -1,0 +1,61 @@
+from rag import citations as cit
+from rag.prompt import STOP, chat_messages, clean_generation, detect_language, fewshot_prompt
+from rag.retrieve import rrf
+
+
+def test_markers_parsed_and_invalid_ones_dropped():
+    assert cit.markers("A [2] and B [1, 3]. Again [2]") == [2, 1, 3]
+    assert cit.drop_invalid_markers("Vrai [1] faux [7] mixte [2, 9].", 3) == "Vrai [1] faux mixte [2]."
+    assert cit.strip_markers("x [1] y [2, 3]") == "x y"
+
+
+def _sents():
+    passages = [(100, 160, "Le standard a reçu 4 500 appels en mars. Le reste est calme."),
+                (500, 560, "Paul Martin propose de former les conseillers à l'écoute.")]
+    return cit.candidate_sentences(passages)
+
+
+def test_candidate_sentences_carry_article_offsets():
+    s = _sents()
+    assert s[0].start == 100 and s[0].text == "Le standard a reçu 4 500 appels en mars."
+    assert s[-1].passage == 2 and s[-1].start == 500
+
+
+def test_attach_markers_cites_the_supporting_passage():
+    out = cit.attach_markers("Il propose de former les conseillers.", _sents(), question="Que propose Paul Martin ?")
+    assert out == "Il propose de former les conseillers [2]."
+
+
+def test_best_sentence_and_grounding():
+    best = cit.best_sentence(_sents(), question="Combien d'appels en mars ?", answer="4 500 appels")
+    assert best.passage == 1 and "4 500" in best.text
+    passages = "Le standard a reçu 4 500 appels en mars."
+    assert cit.grounding("Il a reçu 4 500 appels [1].", "Combien d'appels ?", passages) == 1.0
+    assert cit.grounding("Il écrit des articles sur le tourisme.", "Que propose Duha ?", passages) == 0.0
+
+
+def test_rrf_fuses_rankings():
+    fused = rrf({"bm25": [3, 1, 2], "dense": [1, 3]}, k=5)
+    order = sorted(fused, key=lambda d: fused[d][0], reverse=True)
+    assert order[0] in (1, 3) and order[-1] == 2
+    assert fused[1][1] == {"bm25": 2, "dense": 1}
+    assert abs(fused[2][0] - 1 / 8) < 1e-9
+
+
+def test_language_detection():
+    assert detect_language("What did Olivier Duha propose at the assises?") == "en"
+    assert detect_language("Que propose Olivier Duha ?") == "fr"
+    assert detect_language("Combien d'appels ont été reçus ?") == "fr"
+
+
+def test_fewshot_prompt_numbers_passages_and_ends_open():
+    p = fewshot_prompt("Who?", ["alpha", "beta"], lang="en")
+    assert p.endswith("[1] alpha\n[2] beta\nQuestion: Who?\nAnswer:")
+    assert "Réponse:" in p  # the French example is there too
+    assert "\n\n" in STOP
+
+
+def test_chat_messages_and_cleaning():
+    m = chat_messages("Qui ?", ["alpha"], lang="fr")
+    assert m[0]["role"] == "system" and m[-1]["content"].endswith("Question: Qui ?")
+    assert clean_generation(" Paul [1]. Question: next one") == "Paul [1]."
