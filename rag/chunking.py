@@ -16,7 +16,7 @@ from .text import canonical, sentence_spans
 
 @dataclass(frozen=True)
 class ChunkingConfig:
-    max_chars: int = 900
+    max_chars: int = 1200
     min_chars: int = 250
     overlap_sentences: int = 1
 

@@ -52,7 +52,11 @@ def candidate_sentences(passages: list[tuple[int, int, str]]) -> list[Sentence]:
     """Sentences of each passage, given as (start, end, text) in the article."""
     out = []
     for n, (start, _end, text) in enumerate(passages, start=1):
-        for s, e in sentence_spans(text, start, min_chars=12):
+        spans = sentence_spans(text, start, min_chars=12)
+        # a lead-in ("Olivier Duha, coprésident de Webhelp :", an interview question) says
+        # who speaks or what is asked, never the answer: not evidence when anything else is there
+        body = [(s, e) for s, e in spans if not text[s - start:e - start].rstrip().endswith((":", "?"))]
+        for s, e in body or spans:
             out.append(Sentence(passage=n, start=s, end=e, text=text[s - start:e - start]))
     return out
 
@@ -84,7 +88,10 @@ def grounding(answer: str, question: str, passages_text: str) -> float:
     a_terms = set(tokenize(strip_markers(answer))) - q_terms
     if not a_terms:
         return 0.0
-    return len(a_terms & set(tokenize(passages_text))) / len(a_terms)
+    p_terms = set(tokenize(passages_text))
+    if any(t.isdigit() and t not in p_terms for t in a_terms):
+        return 0.0  # a number the passages do not contain is invented
+    return len(a_terms & p_terms) / len(a_terms)
 
 
 def attach_markers(answer: str, sents: list[Sentence], *, question: str) -> str:

@@ -23,7 +23,7 @@ class Settings(BaseSettings):
     # --- corpus and index ---
     seeds_dir: Path = Field(PROJECT_ROOT / "seeds", description="Folder of .txt articles to index.")
     index_dir: Path = Field(PROJECT_ROOT / "index" / "current", description="Where the built index lives.")
-    chunk_max_chars: int = Field(900, ge=200, le=4000, description="Longest chunk, in characters.")
+    chunk_max_chars: int = Field(1200, ge=200, le=4000, description="Longest chunk, in characters.")
     chunk_min_chars: int = Field(250, ge=0, le=2000,
                                  description="Short paragraphs of one context are packed up to this size.")
     chunk_overlap_sentences: int = Field(1, ge=0, le=5,

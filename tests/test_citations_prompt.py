@@ -32,6 +32,7 @@ def test_best_sentence_and_grounding():
     passages = "Le standard a reçu 4 500 appels en mars."
     assert cit.grounding("Il a reçu 4 500 appels [1].", "Combien d'appels ?", passages) == 1.0
     assert cit.grounding("Il écrit des articles sur le tourisme.", "Que propose Duha ?", passages) == 0.0
+    assert cit.grounding("Le standard a reçu des appels en 2014.", "Quand ?", passages) == 0.0
 
 
 def test_rrf_fuses_rankings():

@@ -1,0 +1,82 @@
+"""Speed and memory benchmark (reported, never asserted).
+
+    .venv/bin/python scripts/bench.py [--questions eval/questions.jsonl] [--n 20]
+
+Measures: index build time; warm retrieval latency; warm first-token and total answer time;
+cold `rag ask` wall time (new process, index already built) and its peak memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from rag.grading import load_questions  # noqa: E402
+from rag.index import build_index  # noqa: E402
+from rag.pipeline import Pipeline  # noqa: E402
+from rag.retrieve import retrieve  # noqa: E402
+from rag.settings import Settings  # noqa: E402
+
+
+def pct(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--questions", type=Path, default=ROOT / "eval" / "questions.jsonl")
+    ap.add_argument("--n", type=int, default=20, help="questions for the warm answer timings")
+    args = ap.parse_args()
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        s = Settings(index_dir=Path(tmp) / "index")
+        t = time.perf_counter()
+        build_index(s)
+        out["index_build_s"] = round(time.perf_counter() - t, 2)  # includes loading the encoder
+        t = time.perf_counter()
+        build_index(s)
+        out["index_rebuild_warm_s"] = round(time.perf_counter() - t, 2)
+
+        pipe = Pipeline(s)
+        pipe.warm_up()
+        qs = [q.question for q in load_questions(args.questions)]
+        rt = []
+        for q in qs:
+            t = time.perf_counter()
+            retrieve(pipe.index, q, k=s.k, rrf_k=s.rrf_k, encoders=pipe.encoders)
+            rt.append((time.perf_counter() - t) * 1000)
+        out["warm_retrieval_ms"] = {"p50": round(statistics.median(rt), 1), "p95": round(pct(rt, 95), 1)}
+        ft, tot = [], []
+        for q in qs[: args.n]:
+            a = pipe.ask(q)
+            if not a.refused:
+                ft.append(a.timings["first_token_ms"])
+                tot.append(a.timings["total_ms"])
+        out["warm_first_token_ms"] = {"p50": round(statistics.median(ft), 1), "p95": round(pct(ft, 95), 1)}
+        out["warm_total_ms"] = {"p50": round(statistics.median(tot), 1), "p95": round(pct(tot, 95), 1)}
+
+        walls = []
+        for _ in range(3):
+            t = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "rag.cli", "ask", "--index", str(s.index_dir), "--json",
+                            "What did Olivier Duha propose at the assises?"], cwd=ROOT, check=True,
+                           capture_output=True)
+            walls.append(time.perf_counter() - t)
+        out["cold_ask_wall_s"] = {"min": round(min(walls), 2), "median": round(statistics.median(walls), 2)}
+        out["cold_ask_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
+    print(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()
