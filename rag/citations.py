@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 from .lexical import tokenize
-from .text import sentence_spans
+from .text import entities, sentence_spans
 
 _MARKER = re.compile(r"\s*\[(\d{1,2}(?:\s*,\s*\d{1,2})*)\]")
 
@@ -53,9 +53,9 @@ def candidate_sentences(passages: list[tuple[int, int, str]]) -> list[Sentence]:
     out = []
     for n, (start, _end, text) in enumerate(passages, start=1):
         spans = sentence_spans(text, start, min_chars=12)
-        # a lead-in ("Olivier Duha, coprésident de Webhelp :", an interview question) says
-        # who speaks or what is asked, never the answer: not evidence when anything else is there
-        body = [(s, e) for s, e in spans if not text[s - start:e - start].rstrip().endswith((":", "?"))]
+        # a speaker line ("Olivier Duha, coprésident de Webhelp :") says who speaks, never
+        # what was said: not evidence when anything else is there
+        body = [(s, e) for s, e in spans if not text[s - start:e - start].rstrip().endswith(":")]
         for s, e in body or spans:
             out.append(Sentence(passage=n, start=s, end=e, text=text[s - start:e - start]))
     return out
@@ -67,11 +67,20 @@ def overlap(a_terms: set[str], text: str) -> float:
     return len(a_terms & set(tokenize(text))) / len(a_terms)
 
 
+def question_terms(question: str) -> tuple[set[str], set[str]]:
+    """(topic terms, fact terms): names in the question say what it is about (retrieval has
+    used them already); the other content words say which fact is wanted."""
+    topic = {t for e in entities(question) for t in tokenize(e)}
+    return topic, set(tokenize(question)) - topic
+
+
 def score_sentence(sent: Sentence, *, question: str, answer: str) -> float:
-    """Support for the (question, answer) pair: term overlap with both, plus dense similarity."""
-    q_terms = set(tokenize(question))
-    a_terms = set(tokenize(strip_markers(answer))) - q_terms
-    return 0.35 * overlap(q_terms, sent.text) + 0.35 * overlap(a_terms, sent.text) + 0.3 * max(sent.dense, 0.0)
+    """Support for the (question, answer) pair: overlap with the question's fact terms, its
+    names and the answer's own terms, plus dense similarity."""
+    topic, fact = question_terms(question)
+    a_terms = set(tokenize(strip_markers(answer))) - topic - fact
+    return (0.3 * overlap(fact or topic, sent.text) + 0.05 * overlap(topic, sent.text)
+            + 0.25 * overlap(a_terms, sent.text) + 0.35 * max(sent.dense, 0.0))
 
 
 def best_sentence(sents: list[Sentence], *, question: str, answer: str, passage: int | None = None) -> Sentence | None:

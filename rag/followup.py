@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from .lexical import _stopwords
+from .text import entities as _entities
 from .text import fold
 
 _LEADS = re.compile(
@@ -24,20 +25,8 @@ _QWORDS = {"what", "which", "who", "why", "how", "when", "where", "did", "does",
            "propose", "proposed", "tell", "quel", "quelle", "quels", "quelles", "qui", "que", "quoi",
            "pourquoi", "comment", "combien", "quand", "dit", "propose", "proposait", "pense", "many",
            "much", "and", "et"}
-_ENTITY = re.compile(r"\b[A-ZÀ-Ý][\w'’-]*(?:\s+(?:d[eu']\s*|de la\s+)?[A-ZÀ-Ý][\w'’-]*)*")
-
-
 def entities(text: str) -> list[str]:
-    """Capitalised word runs, the sentence's first word excluded unless it is part of a run."""
-    out = []
-    for m in _ENTITY.finditer(text):
-        span = m.group().strip()
-        if m.start() == len(text) - len(text.lstrip()) and " " not in span:
-            continue  # a lone capitalised first word is just the sentence start
-        if fold(span) in _QWORDS or fold(span) in _PRONOUNS:
-            continue
-        out.append(span)
-    return out
+    return _entities(text, ignore=_QWORDS | _PRONOUNS)
 
 
 def topic_terms(text: str, *, drop: list[str]) -> list[str]:

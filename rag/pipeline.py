@@ -107,7 +107,7 @@ class Pipeline:
         r = retrieve(self.index, standalone, k=k or s.k, rrf_k=s.rrf_k, encoders=self.encoders)
         t_ret = time.perf_counter()
         timings = {"retrieve_ms": (t_ret - t0) * 1000}
-        base = dict(question=question, retrieved=r.hits, models=self.models,
+        base = dict(question=question, retrieved=r.hits, models=self.models, relevance=r.relevance,
                     standalone_question=standalone if standalone != question else None)
         if not r.hits or r.relevance <= 0.0 or r.relevance < s.refuse_below:
             text = REFUSAL[lang]
@@ -126,11 +126,12 @@ class Pipeline:
                 first = time.perf_counter()
             raw += tok
             yield Event("token", tok)
-        text = self._finish(clean_generation(raw), standalone, context, sents, lang)
+        text, extractive = self._finish(clean_generation(raw, question=standalone), standalone, context, sents, lang)
         cites = self._citations(text, standalone, context, sents)
         t_end = time.perf_counter()
         timings.update(first_token_ms=((first or t_end) - t0) * 1000, total_ms=(t_end - t0) * 1000)
-        yield Event("answer", answer=Answer(answer=text, refused=False, citations=cites, timings=timings, **base))
+        yield Event("answer", answer=Answer(answer=text, refused=False, citations=cites, timings=timings,
+                                            extractive=extractive, **base))
 
     # -- helpers --
     def _sentences(self, context: list[Hit], qvecs: dict) -> list[cit.Sentence]:
@@ -161,18 +162,18 @@ class Pipeline:
             body = " (…) ".join(x.text for x in sorted(ranked, key=lambda x: x.start))
         return f"{head} : {' '.join(body.split())}"
 
-    def _finish(self, text: str, question: str, context: list[Hit], sents, lang: str) -> str:
+    def _finish(self, text: str, question: str, context: list[Hit], sents, lang: str) -> tuple[str, bool]:
         """Repair markers; when the answer is not grounded in the passages, answer with the
-        best evidence sentence instead of the model's words."""
+        best evidence sentence instead of the model's words. Returns (text, extractive)."""
         text = cit.drop_invalid_markers(text, len(context))
         passages_text = " ".join(h.chunk.indexed_text for h in context)
         if not cit.strip_markers(text) or cit.grounding(text, question, passages_text) < GROUNDING_MIN:
             best = cit.best_sentence(sents, question=question, answer="")
             if best is not None:
-                return f"{EXTRACTIVE_LEAD[lang]} « {' '.join(best.text.split())} » [{best.passage}]"
+                return f"{EXTRACTIVE_LEAD[lang]} « {' '.join(best.text.split())} » [{best.passage}]", True
         if not cit.markers(text):
             text = cit.attach_markers(text, sents, question=question)
-        return text
+        return text, False
 
     def _citations(self, text: str, question: str, context: list[Hit], sents) -> list[Citation]:
         out = []

@@ -88,9 +88,12 @@ def chat_messages(question: str, passages: list[str], *, lang: str) -> list[dict
     ]
 
 
-def clean_generation(text: str) -> str:
-    """Trim what a small model adds after its answer (a new example, a dangling label)."""
+def clean_generation(text: str, *, question: str = "") -> str:
+    """Trim what a small model adds: an echo of the question before its answer, a new
+    example or a dangling label after it."""
     text = text.strip()
+    if question and text.lower().startswith(question.strip().lower()):
+        text = text[len(question.strip()):].strip()
     for marker in ("Question:", "Question :", "Passages:", "Answer:", "Réponse:", "Réponse :"):
         i = text.find(marker)
         if i > 0:

@@ -86,6 +86,8 @@ class Answer:
     timings: dict[str, float]
     models: dict[str, str]
     standalone_question: str | None = None
+    relevance: float = 0.0  # retrieval's relevance signal (compared with refuse_below)
+    extractive: bool = False  # the model's words were replaced by the evidence sentence
 
     def to_json(self) -> dict:
         """The ``rag ask --json`` contract."""
@@ -120,6 +122,8 @@ class Answer:
                 }
                 for h in self.retrieved
             ],
+            "relevance": round(self.relevance, 4),
+            "extractive": self.extractive,
             "timings": {k: round(v, 1) for k, v in self.timings.items()},
             "models": dict(self.models),
         }

@@ -79,3 +79,19 @@ def _push(spans, text, start, end, offset, min_chars):
         end -= 1
     if end - start >= min_chars:
         spans.append((start + offset, end + offset))
+
+
+_ENTITY = re.compile(r"\b[A-ZÀ-Ý][\w'’-]*(?:\s+(?:d[eu']\s*|de la\s+)?[A-ZÀ-Ý][\w'’-]*)*")
+
+
+def entities(text: str, *, ignore: frozenset[str] | set[str] = frozenset()) -> list[str]:
+    """Capitalised word runs (names, brands, places). A lone capitalised first word is just the
+    sentence start; runs whose folded form is in ``ignore`` (question words) are skipped."""
+    out = []
+    lead = len(text) - len(text.lstrip())
+    for m in _ENTITY.finditer(text):
+        span = m.group().strip()
+        if (m.start() == lead and " " not in span) or fold(span) in ignore:
+            continue
+        out.append(span)
+    return out

@@ -60,3 +60,20 @@ def test_chat_messages_and_cleaning():
     m = chat_messages("Qui ?", ["alpha"], lang="fr")
     assert m[0]["role"] == "system" and m[-1]["content"].endswith("Question: Qui ?")
     assert clean_generation(" Paul [1]. Question: next one") == "Paul [1]."
+
+
+def test_question_terms_split_names_from_facts():
+    topic, fact = cit.question_terms("Combien Nespresso réclame-t-elle à Denis Pages en dommages et intérêts ?")
+    assert {"nespresso", "deni", "pag"} & topic and "dommag" in fact and "nespresso" not in fact
+
+
+def test_evidence_prefers_the_fact_over_a_sentence_repeating_the_name():
+    passages = [(0, 200, "Maxence d’Espeuilles, fondateur d’OpenAccess, est un entrepreneur. "
+                         "J’étais exaspéré de recevoir des appels à 20 heures pour me vendre des fenêtres.")]
+    best = cit.best_sentence(cit.candidate_sentences(passages), question="Pourquoi Maxence d'Espeuilles "
+                             "a-t-il supprimé sa ligne à cause des appels ?", answer="")
+    assert "fenêtres" in best.text
+
+
+def test_clean_generation_drops_an_echoed_question():
+    assert clean_generation("Is it good? Oui [1].", question="Is it good?") == "Oui [1]."

@@ -1,0 +1,72 @@
+"""End to end with the real packaged models (Gemma 3 270M, USE), temperature 0, seed 0."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+pytestmark = pytest.mark.models
+
+
+@pytest.fixture(scope="module")
+def index_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("real") / "index"
+
+
+def _ask(index_dir, *args):
+    p = subprocess.run([sys.executable, "-m", "rag.cli", "ask", "--index", str(index_dir), *args],
+                       cwd=ROOT, capture_output=True, text=True, timeout=600)
+    return p
+
+
+def test_duha_question_cites_the_assises_article(index_dir):
+    p = _ask(index_dir, "--json", "What did Olivier Duha propose at the assises?")
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)  # exactly one JSON object on stdout
+    assert not out["refused"]
+    assert out["citations"] and {c["source"] for c in out["citations"]} == {"002_4baedb1a5da3def7.txt"}
+    top3 = [r["text"] for r in out["retrieved"][:3]]
+    assert any("vous prenez le train" in t for t in top3), "train-class passage not in the top 3"
+    raw = (ROOT / "seeds" / "002_4baedb1a5da3def7.txt").read_text(encoding="utf-8")
+    for c in out["citations"]:
+        assert raw[c["start"]:c["end"]] == c["text"] and c["evidence"] in c["text"]
+    assert out["models"] == {"llm": "gemma3-270m", "embedder": "bm25+use"}
+    assert set(out["timings"]) == {"retrieve_ms", "first_token_ms", "total_ms"}
+
+
+def test_plain_output_lists_sources(index_dir):
+    p = _ask(index_dir, "Combien de chirurgiens plasticiens exercent en France ?")
+    assert p.returncode == 0, p.stderr
+    assert "Sources:" in p.stdout and "001_0fd32dbe1d85a7f2.txt" in p.stdout
+
+
+def test_unanswerable_year_is_refused(index_dir):
+    out = json.loads(_ask(index_dir, "--json", "What was Webhelp's revenue in 2019?").stdout)
+    assert out["refused"] and out["citations"] == []
+
+
+def test_smollm2_loads_from_its_wheel(index_dir):
+    p = _ask(index_dir, "--json", "--llm", "smollm2-135m", "Qui a fondé OpenAccess ?")
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["models"]["llm"] == "smollm2-135m"
+
+
+def test_small_eval_end_to_end(tmp_path, index_dir):
+    lines = (ROOT / "eval" / "questions.jsonl").read_text(encoding="utf-8").splitlines()
+    qfile = tmp_path / "q.jsonl"
+    qfile.write_text("\n".join(lines[:4] + lines[-2:]) + "\n", encoding="utf-8")
+    out = tmp_path / "r.json"
+    p = subprocess.run([sys.executable, "-m", "rag.cli", "eval", str(qfile), "--index", str(index_dir),
+                        "--out", str(out), "--md", str(tmp_path / "r.md")], cwd=ROOT, capture_output=True,
+                       text=True, timeout=900)
+    assert p.returncode == 0, p.stderr
+    rep = json.loads(out.read_text())
+    assert set(rep) == {"summary", "config", "results"} and len(rep["results"]) == 6
+    s = rep["summary"]
+    assert s["n_answerable"] == 4 and s["n_unanswerable"] == 2
+    assert s["retrieval"]["hit@5"] is not None and s["latency_ms"]["total_ms"]["p50"] > 0
+    assert all("grading" in r and "id" in r for r in rep["results"])
+    assert "Failing questions" in (tmp_path / "r.md").read_text()
