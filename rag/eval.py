@@ -21,7 +21,7 @@ CONFIGS: dict[str, dict] = {
     "dense": {"retrievers": "dense"},
     "dense-minilm": {"retrievers": "dense", "embedders": "minilm"},
     "hybrid-minilm": {"embedders": "use,minilm"},
-    "no-headers": {"context_headers": False},
+    "headers": {"context_headers": True},
     "gemma": {"llm": "gemma3-270m"},
     "smollm2": {"llm": "smollm2-135m"},
 }

@@ -109,8 +109,6 @@ def build_index(settings: Settings, *, progress: Progress | None = None) -> tupl
     for w in warnings:
         say(w)
     chunks = chunk_articles(articles, settings.chunking)
-    if not settings.context_headers:
-        chunks = [Chunk(**{**c.to_dict(), "header": ""}) for c in chunks]
     say(f"{len(articles)} articles -> {len(chunks)} chunks")
     target = settings.index_dir
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -122,7 +120,8 @@ def build_index(settings: Settings, *, progress: Progress | None = None) -> tupl
         rows, texts = dense_rows(chunks, with_headers=settings.context_headers)
         (tmp / "rows.json").write_text(json.dumps(rows.tolist()))
         if "bm25" in settings.retriever_list:
-            Bm25Index.build([c.indexed_text for c in chunks]).save(tmp / "bm25")
+            Bm25Index.build([c.indexed_text if settings.context_headers else c.text
+                             for c in chunks]).save(tmp / "bm25")
         if "dense" in settings.retriever_list:
             for name in settings.embedder_list:
                 enc = get_embedder(name)

@@ -20,7 +20,6 @@ from .records import Answer, Citation, Hit
 from .retrieve import retrieve
 from .settings import Settings
 
-GROUNDING_MIN = 0.5  # below this share of supported answer terms, answer extractively
 EXTRACTIVE_LEAD = {"en": "According to the article:", "fr": "D'après l'article :"}
 
 
@@ -167,7 +166,7 @@ class Pipeline:
         best evidence sentence instead of the model's words. Returns (text, extractive)."""
         text = cit.drop_invalid_markers(text, len(context))
         passages_text = " ".join(h.chunk.indexed_text for h in context)
-        if not cit.strip_markers(text) or cit.grounding(text, question, passages_text) < GROUNDING_MIN:
+        if not cit.strip_markers(text) or cit.grounding(text, question, passages_text) < self.settings.grounding_min:
             best = cit.best_sentence(sents, question=question, answer="")
             if best is not None:
                 return f"{EXTRACTIVE_LEAD[lang]} « {' '.join(best.text.split())} » [{best.passage}]", True

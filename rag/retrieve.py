@@ -83,7 +83,7 @@ def relevance(question: str, hits: list[Hit]) -> float:
     """How likely the top passages answer the question, in [0, 1].
 
     0.8 × the best dense cosine (carries cross-lingual questions) + 0.2 × the best term
-    coverage (carries names), over the top 3 hits. A number asked about (a year, an amount)
+    coverage (carries names), over the top 3 hits; 0.5 × coverage when retrieval is BM25 only. A number asked about (a year, an amount)
     that none of the top passages contains makes the question unanswerable: 0.
     Calibrated on eval/questions.jsonl (see README); compared with ``refuse_below``.
     """
@@ -92,6 +92,8 @@ def relevance(question: str, hits: list[Hit]) -> float:
     texts = f" {fold(' '.join(h.chunk.indexed_text for h in hits))} "
     if any(f" {n} " not in texts for n in re.findall(r"\b\d+\b", fold(question))):
         return 0.0
-    sim = max(max(h.similarity, 0.0) for h in hits[:3])
     cov = max(lexical_coverage(question, h.chunk.indexed_text) for h in hits[:3])
+    if not any(h.ranks.keys() - {"bm25"} for h in hits):  # lexical only: coverage is all we have
+        return float(0.5 * cov)
+    sim = max(max(h.similarity, 0.0) for h in hits[:3])
     return float(0.8 * sim + 0.2 * cov)
