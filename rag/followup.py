@@ -23,7 +23,7 @@ _PRONOUNS = {"he", "she", "they", "it", "him", "her", "them", "his", "their", "i
              "ca", "celui", "celle", "ceux", "celles", "son", "sa", "ses", "y", "en", "there", "same"}
 _QWORDS = {"what", "which", "who", "why", "how", "when", "where", "did", "does", "do", "say", "said",
            "propose", "proposed", "tell", "quel", "quelle", "quels", "quelles", "qui", "que", "quoi",
-           "pourquoi", "comment", "combien", "quand", "dit", "propose", "proposait", "pense", "many",
+           "pourquoi", "comment", "combien", "quand", "dit", "proposait", "pense", "many",
            "much", "and", "et"}
 def entities(text: str) -> list[str]:
     return _entities(text, ignore=_QWORDS | _PRONOUNS)

@@ -29,7 +29,7 @@ from typing import Callable
 
 import numpy as np
 
-from .articles import load_articles, read_seed, seed_files
+from .articles import load_articles, seed_files
 from .chunking import chunk_articles
 from .errors import CorruptIndexError, SeedsError, StaleIndexError
 from .records import Chunk
@@ -247,6 +247,3 @@ def ensure_index(settings: Settings, *, progress: Progress | None = None) -> Ind
             build_index(settings, progress=progress)
     return load_index(settings)
 
-
-def read_article_text(settings: Settings, source: str) -> str:
-    return read_seed(settings.seeds_dir / source)

@@ -65,8 +65,7 @@ class Pipeline:
 
     def warm_up(self) -> None:
         """Load encoders and LLM now rather than on the first question."""
-        self.encoders
-        self.llm
+        _ = self.llm
         for enc in self.encoders.values():
             enc.encode(["warm up"])
 

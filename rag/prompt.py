@@ -19,12 +19,10 @@ _EN_HINTS = {"the", "what", "which", "who", "why", "how", "many", "much", "did",
 
 STOP = ["\n\n", "\nQuestion", "\nPassages", "Question :", "Question:", "\n[", "<end_of_turn>", "<|im_end|>"]
 
-INSTRUCTIONS = {
-    "en": "Answer the question in one short English sentence, using only the passages. "
-          "Cite the passage number in brackets, like [1].",
-    "fr": "Réponds à la question en une phrase courte en français, uniquement d'après les passages. "
-          "Cite le numéro du passage entre crochets, comme [1].",
-}
+# One instruction text for both languages: the prompt's prefix (instructions + examples) is then
+# identical for every question, and llama.cpp reuses its cached evaluation.
+INSTRUCTIONS = ("Answer the question in one short sentence, in the language of the question, using only "
+                "the passages. Cite the passage number in brackets, like [1].")
 LABELS = {"en": ("Passages", "Question", "Answer"), "fr": ("Passages", "Question", "Réponse")}
 
 REFUSAL = {
@@ -65,7 +63,7 @@ def _block(passages: list[str], question: str, lang: str, answer: str | None) ->
 
 def fewshot_prompt(question: str, passages: list[str], *, lang: str) -> str:
     """Completion prompt for base models: instructions, two solved examples, the task."""
-    parts = [INSTRUCTIONS[lang]]
+    parts = [INSTRUCTIONS]
     for ex_lang, ex_passages, ex_q, ex_a in FEWSHOT:
         parts.append(_block(ex_passages, ex_q, ex_lang, ex_a))
     parts.append(_block(passages, question, lang, None))
@@ -81,7 +79,7 @@ def chat_messages(question: str, passages: list[str], *, lang: str) -> list[dict
         return f"{p}:\n" + "\n".join(f"[{i}] {t}" for i, t in enumerate(ps, 1)) + f"\n\n{q}: {qq}"
 
     return [
-        {"role": "system", "content": INSTRUCTIONS[lang]},
+        {"role": "system", "content": INSTRUCTIONS},
         {"role": "user", "content": user(ex_passages, ex_q)},
         {"role": "assistant", "content": ex_a},
         {"role": "user", "content": user(passages, question)},

@@ -1,6 +1,4 @@
-import json
 
-import pytest
 
 from rag.cli import main
 

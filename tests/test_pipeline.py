@@ -57,7 +57,6 @@ def test_question_with_unknown_year_is_refused(settings):
 
 
 def test_followup_uses_history(settings):
-    llm = FakeLLM("Réponse [1].")
     pipe = _pipe(settings, "Réponse [1].")
     events = list(pipe.stream("Et combien d'appels ont-ils reçu ?",
                               history=["Que dit l'article sur le numéro vert des mandataires judiciaires ?"]))

@@ -1,8 +1,7 @@
-from pathlib import Path
 
 import pytest
 
-from rag.articles import load_articles, parse_article, parse_date
+from rag.articles import load_articles, parse_date
 from rag.errors import SeedsError
 from rag.text import contains_folded, fold, sentence_spans
 
