@@ -24,6 +24,7 @@ class Sentence:
     end: int
     text: str
     dense: float = 0.0
+    about: str = ""  # the whole passage with its context header: what the passage is about
 
 
 def markers(answer: str) -> list[int]:
@@ -48,16 +49,17 @@ def strip_markers(answer: str) -> str:
     return _MARKER.sub("", answer).strip()
 
 
-def candidate_sentences(passages: list[tuple[int, int, str]]) -> list[Sentence]:
-    """Sentences of each passage, given as (start, end, text) in the article."""
+def candidate_sentences(passages: list[tuple]) -> list[Sentence]:
+    """Sentences of each passage, given as (start, end, text[, context header]) in the article."""
     out = []
-    for n, (start, _end, text) in enumerate(passages, start=1):
+    for n, (start, _end, text, *ctx) in enumerate(passages, start=1):
+        about = " ".join([*ctx, text])
         spans = sentence_spans(text, start, min_chars=12)
         # a speaker line ("Olivier Duha, coprésident de Webhelp :") says who speaks, never
         # what was said: not evidence when anything else is there
         body = [(s, e) for s, e in spans if not text[s - start:e - start].rstrip().endswith(":")]
         for s, e in body or spans:
-            out.append(Sentence(passage=n, start=s, end=e, text=text[s - start:e - start]))
+            out.append(Sentence(passage=n, start=s, end=e, text=text[s - start:e - start], about=about))
     return out
 
 
@@ -75,19 +77,44 @@ def question_terms(question: str) -> tuple[set[str], set[str]]:
 
 
 def score_sentence(sent: Sentence, *, question: str, answer: str) -> float:
-    """Support for the (question, answer) pair: overlap with the question's fact terms, its
-    names and the answer's own terms, plus dense similarity."""
+    """Support for the (question, answer) pair. The question's names select the passage (is it
+    about Olivier Duha, in its text or its speaker line?); its fact terms, the answer's own
+    terms and dense similarity select the sentence."""
     topic, fact = question_terms(question)
     a_terms = set(tokenize(strip_markers(answer))) - topic - fact
-    return (0.3 * overlap(fact or topic, sent.text) + 0.05 * overlap(topic, sent.text)
+    return (0.3 * overlap(fact or topic, sent.text) + 0.15 * overlap(topic, sent.about or sent.text)
             + 0.25 * overlap(a_terms, sent.text) + 0.35 * max(sent.dense, 0.0))
+
+
+def rank_prior(sent: Sentence) -> float:
+    """Retrieval ranked the passages: the first holds the answer most often."""
+    return 0.2 / sent.passage
+
+
+def ranked_sentences(sents: list[Sentence], *, question: str, answer: str) -> list[Sentence]:
+    return sorted(sents, key=lambda s: (score_sentence(s, question=question, answer=answer) + rank_prior(s),
+                                        -s.passage, -s.start), reverse=True)
 
 
 def best_sentence(sents: list[Sentence], *, question: str, answer: str, passage: int | None = None) -> Sentence | None:
     pool = [s for s in sents if passage is None or s.passage == passage]
-    if not pool:
+    ranked = ranked_sentences(pool, question=question, answer=answer)
+    return ranked[0] if ranked else None
+
+
+def extractive_answer(sents: list[Sentence], *, question: str, lead: str, n: int = 2) -> str | None:
+    """The n best supporting sentences, quoted in document order, each with its marker."""
+    ranked = ranked_sentences(sents, question=question, answer="")
+    if not ranked:
         return None
-    return max(pool, key=lambda s: (score_sentence(s, question=question, answer=answer), -s.start))
+    def total(x):
+        return score_sentence(x, question=question, answer="") + rank_prior(x)
+    best = ranked[0]
+    # more quotes only from the same passage, or from another one nearly as strong
+    top = [best] + [x for x in ranked[1:] if x.passage == best.passage or total(x) >= 0.9 * total(best)][: n - 1]
+    quotes = [f"« {' '.join(s.text.strip(' «»').removeprefix('(…)').split())} » [{s.passage}]"
+              for s in sorted(top, key=lambda s: (s.passage, s.start))]
+    return f"{lead} " + " ".join(quotes)
 
 
 def grounding(answer: str, question: str, passages_text: str) -> float:

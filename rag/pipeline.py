@@ -20,7 +20,7 @@ from .records import Answer, Citation, Hit
 from .retrieve import retrieve
 from .settings import Settings
 
-EXTRACTIVE_LEAD = {"en": "According to the article:", "fr": "D'après l'article :"}
+EXTRACTIVE_LEAD = {"en": "According to the articles:", "fr": "D'après les articles :"}
 
 
 @dataclass
@@ -134,7 +134,7 @@ class Pipeline:
     # -- helpers --
     def _sentences(self, context: list[Hit], qvecs: dict) -> list[cit.Sentence]:
         """Candidate evidence sentences of the context passages, with dense scores."""
-        sents = cit.candidate_sentences([(h.chunk.start, h.chunk.end, h.chunk.text) for h in context])
+        sents = cit.candidate_sentences([(h.chunk.start, h.chunk.end, h.chunk.text, h.chunk.header) for h in context])
         if not qvecs:
             return sents
         name, qvec = next(iter(qvecs.items()))
@@ -146,7 +146,7 @@ class Pipeline:
             cid = context[snt.passage - 1].chunk.id
             i = by_span.get((cid, snt.start, snt.end))
             dense = float(vectors[i] @ qvec) if i is not None else 0.0
-            out.append(cit.Sentence(snt.passage, snt.start, snt.end, snt.text, dense))
+            out.append(cit.Sentence(snt.passage, snt.start, snt.end, snt.text, dense, snt.about))
         return out
 
     def _passage_text(self, hit: Hit, sents: list[cit.Sentence], n: int, question: str) -> str:
@@ -166,9 +166,9 @@ class Pipeline:
         text = cit.drop_invalid_markers(text, len(context))
         passages_text = " ".join(h.chunk.indexed_text for h in context)
         if not cit.strip_markers(text) or cit.grounding(text, question, passages_text) < self.settings.grounding_min:
-            best = cit.best_sentence(sents, question=question, answer="")
-            if best is not None:
-                return f"{EXTRACTIVE_LEAD[lang]} « {' '.join(best.text.split())} » [{best.passage}]", True
+            quoted = cit.extractive_answer(sents, question=question, lead=EXTRACTIVE_LEAD[lang])
+            if quoted is not None:
+                return quoted, True
         if not cit.markers(text):
             text = cit.attach_markers(text, sents, question=question)
         return text, False

@@ -129,3 +129,22 @@ def test_four_sessions_at_once_each_get_their_own_answer(server, browser):
         waits.append(time.perf_counter() - t0)
         assert title in p.locator("#sources").inner_text(), q
     print("\n4 concurrent sessions, seconds until each answer's sources: " + ", ".join(f"{w:.2f}" for w in waits))
+
+
+@pytest.mark.parametrize("path", [
+    "/file=../../etc/passwd", "/file=/etc/passwd", "/gradio_api/file=/etc/passwd",
+    "/gradio_api/file=../../../../etc/passwd", "/gradio_api/file=%2Fetc%2Fpasswd",
+    "/gradio_api/file=/proc/self/environ", "/static/../../../etc/passwd",
+    "/assets/..%2f..%2f..%2fetc%2fpasswd", "/gradio_api/file=seeds/000_3c6e1a84ff35df3f.txt",
+    "/gradio_api/file=" + str(ROOT / "rag" / "settings.py"),
+])
+def test_file_routes_refuse_paths_outside_the_app(server, path):
+    import http.client
+
+    host, port = server.split("//")[1].strip("/").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    conn.request("GET", path)  # http.client sends the path as is (no ../ normalisation)
+    resp = conn.getresponse()
+    body = resp.read()
+    assert resp.status in (400, 403, 404), (path, resp.status)
+    assert b"root:" not in body and b"RAG_" not in body and b"class Settings" not in body

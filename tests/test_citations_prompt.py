@@ -77,3 +77,13 @@ def test_evidence_prefers_the_fact_over_a_sentence_repeating_the_name():
 
 def test_clean_generation_drops_an_echoed_question():
     assert clean_generation("Is it good? Oui [1].", question="Is it good?") == "Oui [1]."
+
+
+def test_extractive_answer_prefers_the_top_passage_and_quotes_in_order():
+    passages = [(0, 120, "(…) Laissons le choix aux entreprises. Les gens sont prêts à payer pour ce service.",
+                 "Olivier Duha, coprésident de Webhelp :"),
+                (500, 600, "Webhelp a été fondée par Olivier Duha et Frédéric Jousset.", "")]
+    out = cit.extractive_answer(cit.candidate_sentences(passages), question="Que propose Olivier Duha ?",
+                                lead="D'après les articles :")
+    assert out == ("D'après les articles : « Laissons le choix aux entreprises. » [1] "
+                   "« Les gens sont prêts à payer pour ce service. » [1]")
