@@ -93,6 +93,11 @@ def markdown_report(report: dict, questions: list[Question]) -> str:
              f"LLM `{report['config']['llm']}`, retrievers `{report['config']['retrievers']}`, "
              f"embedders `{report['config']['embedders']}`", "", "| metric | value |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in row.items()]
+    langs = s.get("by_language", {})
+    if langs:
+        lines += ["", "| language | n | hit@1 | hit@5 | correct | correct+evidence |", "|---|---|---|---|---|---|"]
+        lines += [f"| {lang} | {v['n']} | {v['hit@1']} | {v['hit@5']} | {v['correct']} | {v['correct_with_evidence']} |"
+                  for lang, v in langs.items()]
     lines += ["", "## Failing questions", "", "| id | question | expected | got | cited sources |", "|---|---|---|---|---|"]
     by_id = {q.id: q for q in questions}
     for r in report["results"]:

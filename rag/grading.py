@@ -147,4 +147,17 @@ def summarize(questions: list[Question], results: list[dict], grades: list[dict]
             "wrongly_refused": _pct(g["refused"] for _, _, g in ans),
         },
         "latency_ms": {k: lat(k) for k in ("retrieve_ms", "first_token_ms", "total_ms")},
+        "by_language": {lang: _by_lang(ans, lang) for lang in sorted({q.lang for q, _, _ in ans if q.lang})},
+    }
+
+
+def _by_lang(ans, lang) -> dict:
+    sub = [(q, g) for q, _, g in ans if q.lang == lang]
+    ranks = [g["evidence_rank"] for q, g in sub if q.evidence]
+    return {
+        "n": len(sub),
+        "hit@1": _pct(r is not None and r <= 1 for r in ranks),
+        "hit@5": _pct(r is not None and r <= 5 for r in ranks),
+        "correct": _pct(g["correct"] for _, g in sub),
+        "correct_with_evidence": _pct(g["correct_with_evidence"] for _, g in sub),
     }

@@ -70,3 +70,9 @@ def test_small_eval_end_to_end(tmp_path, index_dir):
     assert s["retrieval"]["hit@5"] is not None and s["latency_ms"]["total_ms"]["p50"] > 0
     assert all("grading" in r and "id" in r for r in rep["results"])
     assert "Failing questions" in (tmp_path / "r.md").read_text()
+
+
+def test_unknown_embedder_fails_with_a_clear_message(tmp_path):
+    p = _ask(tmp_path / "idx", "--embedder", "nobody/no-such-model", "Qui a fondé OpenAccess ?")
+    assert p.returncode == 2
+    assert "nobody/no-such-model" in p.stderr and "offline" in p.stderr and "Traceback" not in p.stderr
