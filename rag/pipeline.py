@@ -39,6 +39,7 @@ class Pipeline:
         self.index = index or ensure_index(settings, progress=progress)
         self._encoders = encoders
         self._llm = llm
+        self._row_of: dict | None = None
 
     # -- lazily loaded heavy parts (once per process) --
     @property
@@ -139,8 +140,9 @@ class Pipeline:
             return sents
         name, qvec = next(iter(qvecs.items()))
         _, vectors = self.index.dense[name]
-        rows = self.index.rows
-        by_span = {(int(r[0]), int(r[1]), int(r[2])): i for i, r in enumerate(rows)}
+        if self._row_of is None:  # built once: (chunk id, start, end) -> dense row
+            self._row_of = {(int(r[0]), int(r[1]), int(r[2])): i for i, r in enumerate(self.index.rows)}
+        by_span = self._row_of
         out = []
         for snt in sents:
             cid = context[snt.passage - 1].chunk.id
