@@ -14,7 +14,7 @@ from typing import Callable, Iterator
 from . import citations as cit
 from .errors import EmptyQuestionError, QuestionTooLongError
 from .followup import standalone_question
-from .index import IndexData, context_of, ensure_index
+from .index import IndexData, ensure_index
 from .prompt import REFUSAL, STOP, chat_messages, clean_generation, detect_language, fewshot_prompt
 from .records import Answer, Citation, Hit
 from .retrieve import retrieve
@@ -154,7 +154,7 @@ class Pipeline:
     def _passage_text(self, hit: Hit, sents: list[cit.Sentence], n: int, question: str) -> str:
         """What the LLM sees for a passage: its context header and its best sentences."""
         chunk = hit.chunk
-        head = f"{chunk.title}" + (f" | {context_of(chunk)}" if context_of(chunk) else "")
+        head = chunk.header or chunk.title  # title | section | speaker | question
         body = chunk.text
         mine = [x for x in sents if x.passage == n]
         if len(body) > 450 and len(mine) > 2:
