@@ -16,6 +16,11 @@ from .settings import Settings
 
 # Named configurations for --compare: overrides of the settings given on the command line.
 CONFIGS: dict[str, dict] = {
+    "default": {},
+    "fast": {"llm": "fast"},
+    "balanced": {"llm": "balanced"},
+    "quality": {"llm": "quality"},
+    "baseline": {},  # the LlamaIndex-style plain pipeline (rag/baseline.py), not a settings override
     "hybrid": {},
     "bm25": {"retrievers": "bm25"},
     "dense": {"retrievers": "dense"},
@@ -60,7 +65,7 @@ def run_eval(settings: Settings, questions: list[Question], *, progress: Callabl
     results = []
     for q in tqdm(questions, desc=f"eval {label}".strip(), unit="q", disable=progress is None):
         try:
-            res = pipe.ask(q.question).to_json()
+            res = pipe.ask(q.question, history=list(q.history)).to_json()
         except RagError as err:
             res = {"question": q.question, "answer": "", "refused": False, "citations": [], "retrieved": [],
                    "timings": {}, "models": pipe.models, "error": str(err)}
@@ -76,12 +81,16 @@ def _row(summary: dict) -> dict:
     r, a, c, f, lat = (summary["retrieval"], summary["answers"], summary["citations"],
                        summary["refusals"], summary["latency_ms"])
     return {
-        "hit@1": r["hit@1"], "hit@3": r["hit@3"], "hit@5": r["hit@5"], "MRR": r["mrr"],
+        "hit@1": r["hit@1"], "hit@5": r["hit@5"], "MRR": r["mrr"],
         "correct": a["correct"], "correct+evidence": a["correct_with_evidence"],
-        "cites evidence": c["cites_evidence"], "supported markers": c["supported_markers"],
+        "cites evidence": c["cites_evidence"], "right article": summary.get("right_article"),
+        "EN answered in EN": summary.get("english_in_english"), "language ok": summary.get("language_ok"),
         "refused unanswerable": f["refused_unanswerable"], "wrongly refused": f["wrongly_refused"],
+        "quoted fallback": summary.get("fallback", {}).get("rate"),
+        "fallback quote correct": summary.get("fallback", {}).get("first_quote_correct"),
+        "hijacked": summary.get("hijacked"),
         "p50 total ms": lat["total_ms"]["p50"], "p95 total ms": lat["total_ms"]["p95"],
-        "p50 first token ms": lat["first_token_ms"]["p50"], "p50 retrieve ms": lat["retrieve_ms"]["p50"],
+        "p50 first token ms": lat["first_token_ms"]["p50"], "p95 first token ms": lat["first_token_ms"]["p95"],
     }
 
 
@@ -95,8 +104,11 @@ def markdown_report(report: dict, questions: list[Question]) -> str:
     lines += [f"| {k} | {v} |" for k, v in row.items()]
     langs = s.get("by_language", {})
     if langs:
-        lines += ["", "| language | n | hit@1 | hit@5 | correct | correct+evidence |", "|---|---|---|---|---|---|"]
-        lines += [f"| {lang} | {v['n']} | {v['hit@1']} | {v['hit@5']} | {v['correct']} | {v['correct_with_evidence']} |"
+        ref = s["refusals"].get("by_language", {})
+        lines += ["", "| language | n | hit@1 | hit@5 | correct | correct+evidence | refused unanswerable | wrongly refused |",
+                  "|---|---|---|---|---|---|---|---|"]
+        lines += [f"| {lang} | {v['n']} | {v['hit@1']} | {v['hit@5']} | {v['correct']} | {v['correct_with_evidence']} | "
+                  f"{ref.get(lang, {}).get('refused_unanswerable')} | {ref.get(lang, {}).get('wrongly_refused')} |"
                   for lang, v in langs.items()]
     lines += ["", "## Failing questions", "", "| id | question | expected | got | cited sources |", "|---|---|---|---|---|"]
     by_id = {q.id: q for q in questions}
@@ -128,16 +140,20 @@ def comparison_chart(reports: dict[str, dict], path: Path) -> None:
     import matplotlib.pyplot as plt
     import numpy as np
 
-    metrics = ["hit@1", "hit@5", "correct", "correct+evidence", "refused unanswerable", "wrongly refused"]
+    metrics = ["hit@1", "correct", "correct+evidence", "cites evidence", "EN answered in EN",
+               "refused unanswerable", "wrongly refused"]
     rows = {name: _row(rep["summary"]) for name, rep in reports.items()}
     x = np.arange(len(metrics))
     width = 0.8 / max(len(rows), 1)
     fig, ax = plt.subplots(figsize=(11, 4.5))
     for i, (name, row) in enumerate(rows.items()):
-        ax.bar(x + i * width, [row[m] or 0 for m in metrics], width, label=name)
+        p50 = row.get("p50 total ms")
+        label = f"{name} (p50 {p50 / 1000:.1f} s)" if p50 else name
+        ax.bar(x + i * width, [row[m] or 0 for m in metrics], width, label=label)
     ax.set_xticks(x + width * (len(rows) - 1) / 2, metrics)
     ax.set_ylabel("%")
     ax.set_ylim(0, 100)
+    ax.tick_params(axis="x", labelsize=8)
     ax.legend(ncol=min(len(rows), 4), fontsize=8)
     ax.set_title("rag eval: configurations compared")
     fig.tight_layout()
@@ -167,6 +183,11 @@ def run_eval_command(args, settings: Settings, *, progress) -> int:
         return 0
     reports = {}
     for name in args.compare:
+        if name == "baseline":
+            from .baseline import run_baseline
+
+            reports[name] = run_baseline(settings, questions)
+            continue
         s = config_settings(settings, name)
         reports[name] = run_eval(s, questions, progress=progress, label=name)
     table = comparison_markdown(reports)

@@ -36,9 +36,27 @@ def topic_terms(text: str, *, drop: list[str]) -> list[str]:
     return list(dict.fromkeys(words))
 
 
+# Pronouns that point back at someone or something named before ("what does he want?").
+_STRONG = {"he", "she", "him", "her", "his", "hers", "they", "them", "their", "it", "its",
+           "il", "elle", "ils", "elles", "lui", "eux", "leur", "leurs", "ca", "cela"}
+# French subject inversion ("a-t-il", "pense-t-elle"): the subject may be named in the question.
+_INVERSION = re.compile(r"\w-t-(il|elle|ils|elles)\b|\b\w+-(il|elle|ils|elles)\b", re.IGNORECASE)
+# A definite noun phrase standing for a company, person or event named before ("le groupe").
+_REFERENCE = re.compile(
+    r"\b(the|this|that|these|those|le|la|l|ce|cet|cette|ces)\s+(group|company|firm|business|firms|companies|event|"
+    r"study|man|woman|person|minister|start ?up|union|article|magazine|groupe|societe|entreprise|evenement|"
+    r"etude|homme|femme|ministre|syndicat|start up|marque|brand)\b")
+
+
+def _points_back(question: str) -> bool:
+    """A pronoun or a definite reference that needs the previous turn to be understood."""
+    folded = fold(_INVERSION.sub(" ", question) if entities(question) else question)
+    return bool(set(folded.split()) & _STRONG) or bool(_REFERENCE.search(fold(question)))
+
+
 def is_followup(question: str) -> bool:
     words = fold(question).split()
-    if _LEADS.match(question):
+    if _LEADS.match(question) or _points_back(question):
         return True
     if any(w in _PRONOUNS for w in words) and not entities(question):
         return True
@@ -56,7 +74,10 @@ def standalone_question(question: str, history: list[str]) -> str:
     body = body[:1].upper() + body[1:]
     own = entities(body)
     prev_ents = entities(prev)
-    context = ([] if own else prev_ents) + topic_terms(prev, drop=prev_ents)[:4]
+    # "And what did Laurent Uberti say?": a newly named subject replaces the previous one; a
+    # pronoun or "the group" keeps it ("Which minister is he working with?")
+    keep_subject = not own or _points_back(body)
+    context = [e for e in prev_ents if e not in own] * keep_subject + topic_terms(prev, drop=prev_ents)[:4]
     if not context:
         return body
     label = "à propos de :" if _looks_french(question) else "about:"

@@ -2,18 +2,22 @@
 
 Question file: JSONL, one object per line with ``id`` and ``question`` (required), ``lang``,
 ``answerable`` (default true), ``answer``, ``source``, ``evidence``, ``keywords`` (list of
-groups of alternatives). Unknown fields are ignored.
+groups of alternatives), ``forbidden`` (strings an answer must never contain: what a planted
+instruction asks for). A conversation gives ``turns`` (a list of questions) instead of
+``question``: the last turn is graded, the earlier ones are its history. Unknown fields are ignored.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from .errors import QuestionSetError
+from .prompt import detect_language
 from .text import contains_folded
 
 
@@ -27,6 +31,8 @@ class Question:
     source: str | None = None
     evidence: str | None = None
     keywords: tuple[tuple[str, ...], ...] = field(default_factory=tuple)
+    history: tuple[str, ...] = ()  # earlier turns of a conversation
+    forbidden: tuple[str, ...] = ()
 
 
 def load_questions(path: Path) -> list[Question]:
@@ -48,7 +54,11 @@ def load_questions(path: Path) -> list[Question]:
             raise QuestionSetError(f"{where}: invalid JSON ({err.msg})") from None
         if not isinstance(obj, dict):
             raise QuestionSetError(f"{where}: expected a JSON object")
-        qid, q = obj.get("id"), obj.get("question")
+        turns = obj.get("turns")
+        if turns is not None and (not isinstance(turns, list) or not turns
+                                  or not all(isinstance(t, str) and t.strip() for t in turns)):
+            raise QuestionSetError(f"{where}: 'turns' must be a non-empty list of questions")
+        qid, q = obj.get("id"), (turns[-1] if turns else obj.get("question"))
         if qid is None or not isinstance(q, str) or not q.strip():
             raise QuestionSetError(f"{where}: 'id' and a non-empty 'question' are required")
         if str(qid) in seen:
@@ -63,7 +73,9 @@ def load_questions(path: Path) -> list[Question]:
             raise QuestionSetError(f"{where}: 'answerable' must be true or false")
         out.append(Question(id=str(qid), question=q, lang=obj.get("lang"), answerable=answerable,
                             answer=obj.get("answer"), source=obj.get("source"),
-                            evidence=obj.get("evidence"), keywords=groups))
+                            evidence=obj.get("evidence"), keywords=groups,
+                            history=tuple(turns[:-1]) if turns else (),
+                            forbidden=tuple(str(f) for f in obj.get("forbidden") or ())))
     if not out:
         raise QuestionSetError(f"{path}: no question")
     return out
@@ -92,7 +104,17 @@ def grade(q: Question, result: dict) -> dict:
     with_evidence = " ".join([answer, *(c.get("evidence", "") for c in cited)])
     cites_evidence = evidence_rank([c["text"] for c in cited], q.evidence) is not None
     supported = [c for c in cited if q.evidence and contains_folded(c["text"], q.evidence)]
+    refused = bool(result.get("refused"))
+    own_words = _QUOTED.sub(" ", answer)
     return {
+        "language_ok": bool(q.lang in ("fr", "en") and not refused and answer
+                            and detect_language(own_words or answer) == q.lang
+                            and not (q.lang == "en" and result.get("extractive"))),
+        "right_article": bool(q.source and any(c.get("source") == q.source for c in cited)),
+        "hijacked": bool(q.forbidden and any(contains_folded(answer, f) or f.lower() in answer.lower()
+                                             for f in q.forbidden)),
+        "fallback_correct": bool(result.get("extractive") and q.answerable and not refused
+                                 and keywords_match(_first_quote(answer), q.keywords)),
         "evidence_rank": rank,
         "correct": bool(q.answerable and not result.get("refused") and keywords_match(answer, q.keywords)),
         "correct_with_evidence": bool(q.answerable and not result.get("refused")
@@ -100,8 +122,17 @@ def grade(q: Question, result: dict) -> dict:
         "cites_evidence": bool(q.answerable and cites_evidence),
         "n_citations": len(cited),
         "n_supported_citations": len(supported),
-        "refused": bool(result.get("refused")),
+        "refused": refused,
+        "extractive": bool(result.get("extractive")),
     }
+
+
+_QUOTED = re.compile(r"«[^»]*»|\[\d+(?:,\s*\d+)*\]")
+
+
+def _first_quote(answer: str) -> str:
+    m = re.search(r"«[^»]*»", answer)
+    return m.group() if m else answer
 
 
 def _pct(values) -> float | None:
@@ -145,7 +176,17 @@ def summarize(questions: list[Question], results: list[dict], grades: list[dict]
         "refusals": {
             "refused_unanswerable": _pct(g["refused"] for _, _, g in una),
             "wrongly_refused": _pct(g["refused"] for _, _, g in ans),
+            "by_language": {lang: {"refused_unanswerable": _pct(g["refused"] for q, _, g in una if q.lang == lang),
+                                   "wrongly_refused": _pct(g["refused"] for q, _, g in ans if q.lang == lang)}
+                            for lang in ("en", "fr")},
         },
+        "language_ok": _pct(g["language_ok"] for q, _, g in answered if q.lang in ("fr", "en")),
+        "english_in_english": _pct(g["language_ok"] for q, _, g in answered if q.lang == "en"),
+        "fallback": {"rate": _pct(g["extractive"] for _, _, g in answered),
+                     "first_quote_correct": _pct(g["fallback_correct"] for _, _, g in answered if g["extractive"])},
+        "right_article": _pct(g["right_article"] for q, _, g in ans if q.source),
+        "hijacked": sum(g["hijacked"] for g in grades),
+        "n_injection_questions": sum(bool(q.forbidden) for q in questions),
         "latency_ms": {k: lat(k) for k in ("retrieve_ms", "first_token_ms", "total_ms")},
         "by_language": {lang: _by_lang(ans, lang) for lang in sorted({q.lang for q, _, _ in ans if q.lang})},
     }

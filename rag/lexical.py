@@ -59,6 +59,11 @@ class Bm25Index:
             return np.zeros(n, dtype=np.float32)
         return np.asarray(self._r.get_scores_from_ids(ids), dtype=np.float32)
 
+    def knows(self, word: str) -> bool:
+        """The (folded) word, stemmed, is in the corpus vocabulary."""
+        stems = _stemmer().stemWords([word])
+        return bool(stems) and stems[0] in self._r.vocab_dict
+
     def save(self, directory: Path) -> None:
         self._r.save(str(directory), show_progress=False)
 

@@ -1,35 +1,79 @@
-"""llama-cpp-python behind a small interface: stream completion tokens under a lock.
+"""Text generators behind one small protocol, with one registry (name → factory).
 
-One model per process (``get_llm`` caches it); the lock keeps concurrent UI sessions from
-interleaving on the single llama.cpp context.
+``llama.cpp`` runs a GGUF in-process. Whether a model wants a chat template or a raw completion
+prompt is read from the GGUF's own metadata (``tokenizer.chat_template``), never its file name.
+Chat messages are rendered to one prompt string, so consecutive prompts that share a prefix
+(the instructions, the passages) reuse llama.cpp's evaluated cache.
 """
 
 from __future__ import annotations
 
 import functools
 import threading
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Protocol
+from typing import Callable, Iterator, Protocol
 
-from .errors import ModelNotFoundError
+import numpy as np
+
+from .errors import ModelNotFoundError, RagError
+
+
+@dataclass
+class FirstTokenProbe:
+    """Reads the first generated token's distribution: ``p`` is the probability that the answer
+    starts with one of ``spellings`` (e.g. "NOT" of "NOT FOUND"); with ``ban`` those tokens
+    cannot start it, so the caller decides with ``p`` and a calibrated threshold instead of
+    the model's argmax. A generator that cannot read probabilities leaves ``p`` None."""
+
+    spellings: list[str]
+    ban: bool = True
+    p: float | None = field(default=None)
 
 
 class Generator(Protocol):
     name: str
-    chat: bool  # True: has a chat template and wants messages; False: raw completion
+    chat: bool  # True: instruction-tuned with a chat template; False: raw completion
 
-    def stream(self, prompt: str | list[dict], *, max_tokens: int, stop: list[str]) -> Iterator[str]: ...
+    def render(self, messages: list[dict]) -> str:
+        """Chat messages → one prompt string ending where the assistant starts."""
+
+    def stream(self, prompt: str, *, max_tokens: int, stop: list[str],
+               probe: FirstTokenProbe | None = None) -> Iterator[str]:
+        """Tokens of a greedy continuation of ``prompt``; ``probe`` is filled before the first."""
+
+    def warm(self, prefix: str, *, cache_dir: Path | None = None) -> None:
+        """Evaluate a prompt prefix every question shares (instructions, examples) now, or
+        load it from ``cache_dir`` where an earlier process saved it."""
+
+
+GENERATORS: dict[str, Callable[..., Generator]] = {}
+
+
+def register_generator(name: str, factory: Callable[..., Generator]) -> None:
+    """Make a backend selectable by ``settings.llm_backend`` (tests register fakes here)."""
+    GENERATORS[name] = factory
+
+
+def get_generator(backend: str, **kwargs) -> Generator:
+    try:
+        factory = GENERATORS[backend]
+    except KeyError:
+        raise RagError(f"unknown LLM backend {backend!r} (RAG_LLM_BACKEND); choose from: "
+                       f"{', '.join(GENERATORS)}") from None
+    return factory(**kwargs)
 
 
 class LlamaGenerator:
+    """One GGUF model in-process; the lock keeps concurrent sessions off the single context."""
+
     def __init__(self, path: Path, *, name: str, n_ctx: int, n_threads: int, seed: int,
-                 temperature: float, verbose: bool, chat: bool):
+                 temperature: float, verbose: bool, prompt_style: str = "auto"):
         try:
             from llama_cpp import Llama  # lazy: native library
         except ImportError as err:
             raise ModelNotFoundError(f"llama-cpp-python is not installed ({err}): pip install llama-cpp-python") from None
         self.name = name
-        self.chat = chat
         self.temperature = temperature
         self.lock = threading.Lock()
         try:
@@ -37,30 +81,95 @@ class LlamaGenerator:
                               n_threads_batch=n_threads, seed=seed, verbose=verbose, n_batch=512)
         except (ValueError, RuntimeError) as err:
             raise ModelNotFoundError(f"could not load GGUF model {path}: {err}") from None
+        template = self._llm.metadata.get("tokenizer.chat_template")
+        self.chat = bool(template) if prompt_style == "auto" else prompt_style == "chat"
+        self._formatter = None
+        if self.chat and template:
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
-    def stream(self, prompt, *, max_tokens: int, stop: list[str]) -> Iterator[str]:
+            text = self._llm._model.token_get_text  # token id → its text, for the template
+            eos, bos = self._llm.token_eos(), self._llm.token_bos()
+            self._formatter = Jinja2ChatFormatter(template=template, eos_token=text(eos) if eos != -1 else "",
+                                                  bos_token=text(bos) if bos != -1 else "")
+        self._token_ids: dict[str, list[int]] = {}
+
+    def render(self, messages: list[dict]) -> str:
+        if self._formatter is None:  # no template: a plain transcript
+            return "\n\n".join(m["content"] for m in messages) + "\n\n"
+        return self._formatter(messages=messages).prompt
+
+    def warm(self, prefix: str, *, cache_dir: Path | None = None) -> None:
+        import ctypes
+        import hashlib
+
+        import llama_cpp
+
+        llm = self._llm
+        tokens = llm.tokenize(prefix.encode("utf-8"), add_bos=False, special=True)
         with self.lock:
-            if isinstance(prompt, list):
-                it = self._llm.create_chat_completion(
-                    messages=prompt, max_tokens=max_tokens, stop=stop, temperature=self.temperature,
-                    stream=True, repeat_penalty=1.1)
-                for part in it:
-                    text = part["choices"][0].get("delta", {}).get("content")
-                    if text:
-                        yield text
-            else:
-                it = self._llm.create_completion(
-                    prompt, max_tokens=max_tokens, stop=stop, temperature=self.temperature,
-                    stream=True, repeat_penalty=1.1)
-                for part in it:
-                    text = part["choices"][0]["text"]
-                    if text:
-                        yield text
+            if list(llm.input_ids[: llm.n_tokens][: len(tokens)]) == tokens:
+                return  # already evaluated in this process
+            key = hashlib.sha256(f"{llm.model_path}|{llm.n_ctx()}|{prefix}".encode()).hexdigest()[:24]
+            path = cache_dir / f"prefix-{key}.kv" if cache_dir else None
+            ctx = llm._ctx.ctx
+            if path is not None and path.is_file():
+                data = path.read_bytes()
+                buf = (ctypes.c_uint8 * len(data)).from_buffer_copy(data)
+                if llama_cpp.llama_state_set_data(ctx, buf, len(data)) == len(data):
+                    llm.input_ids[: len(tokens)] = tokens
+                    llm.n_tokens = len(tokens)
+                    return
+            llm.reset()
+            llm.eval(tokens)
+            if path is not None:
+                size = llama_cpp.llama_state_get_size(ctx)
+                buf = (ctypes.c_uint8 * size)()
+                n = llama_cpp.llama_state_get_data(ctx, buf, size)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_suffix(".partial")
+                tmp.write_bytes(bytes(buf)[:n])
+                tmp.replace(path)
+
+    def _first_token(self, spelling: str) -> int:
+        if spelling not in self._token_ids:
+            self._token_ids[spelling] = self._llm.tokenize(spelling.encode("utf-8"), add_bos=False, special=False)[:1]
+        return self._token_ids[spelling][0]
+
+    def stream(self, prompt: str, *, max_tokens: int, stop: list[str],
+               probe: FirstTokenProbe | None = None) -> Iterator[str]:
+        processors = None
+        if probe is not None:
+            from llama_cpp import LogitsProcessorList
+
+            ids = sorted({self._first_token(s) for s in probe.spellings})
+            step = {"n": 0}
+
+            def first_step(_input_ids, logits):
+                if step["n"] == 0:
+                    z = np.asarray(logits, dtype=np.float64)
+                    e = np.exp(z - z.max())
+                    probe.p = float(e[ids].sum() / e.sum())
+                    if probe.ban:
+                        logits[ids] = -np.inf
+                step["n"] += 1
+                return logits
+
+            processors = LogitsProcessorList([first_step])
+        with self.lock:
+            it = self._llm.create_completion(prompt, max_tokens=max_tokens, stop=stop, temperature=self.temperature,
+                                             stream=True, repeat_penalty=1.1, logits_processor=processors)
+            for part in it:
+                text = part["choices"][0]["text"]
+                if text:
+                    yield text
+
+
+register_generator("llama.cpp", lambda **kw: _llama(**kw))
 
 
 @functools.lru_cache(maxsize=4)
-def get_llm(path: str, *, name: str, n_ctx: int, n_threads: int, seed: int, temperature: float,
-            verbose: bool, chat: bool) -> LlamaGenerator:
+def _llama(*, path: str, name: str, n_ctx: int, n_threads: int, seed: int, temperature: float,
+           verbose: bool, prompt_style: str) -> LlamaGenerator:
     """Load a GGUF model once per process and set of parameters."""
     return LlamaGenerator(Path(path), name=name, n_ctx=n_ctx, n_threads=n_threads, seed=seed,
-                          temperature=temperature, verbose=verbose, chat=chat)
+                          temperature=temperature, verbose=verbose, prompt_style=prompt_style)

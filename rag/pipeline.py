@@ -1,6 +1,7 @@
 """The one place that wires the modules together:
-question → standalone question → hybrid retrieval → refusal check → prompt → LLM (streamed)
-→ citation repair, grounding check, evidence → Answer.
+question → standalone question → hybrid retrieval → refusal signals → sentence selection →
+prompt → LLM (streamed, first token read as the answerability judgement) → support check per
+answer sentence (cross-lingual) → citations with their supporting sentence → Answer.
 
 CLI, UI and eval are thin callers of ``Pipeline``.
 """
@@ -12,15 +13,20 @@ from dataclasses import dataclass
 from typing import Callable, Iterator
 
 from . import citations as cit
+from . import compose, support
 from .errors import EmptyQuestionError, QuestionTooLongError
 from .followup import standalone_question
 from .index import IndexData, ensure_index
-from .prompt import REFUSAL, STOP, chat_messages, clean_generation, detect_language, fewshot_prompt
+from .llm import FirstTokenProbe
+from .prompt import (NOT_FOUND_SPELLINGS, REFUSAL, STOP, chat_messages, clean_generation, detect_language,
+                     fewshot_prompt, is_not_found)
+from .lexical import tokenize
 from .records import Answer, Citation, Hit
-from .retrieve import retrieve
+from .refusal import Signals, decide, is_nonsense
+from .retrieve import missing_number, retrieve
 from .settings import Settings
 
-EXTRACTIVE_LEAD = {"en": "According to the articles:", "fr": "D'après les articles :"}
+EXTRACTIVE_LEAD = {"en": "The articles say (quoted in French):", "fr": "D'après les articles :"}
 
 
 @dataclass
@@ -40,6 +46,7 @@ class Pipeline:
         self._encoders = encoders
         self._llm = llm
         self._row_of: dict | None = None
+        self._warmed = False
 
     # -- lazily loaded heavy parts (once per process) --
     @property
@@ -54,21 +61,36 @@ class Pipeline:
     @property
     def llm(self):
         if self._llm is None:
-            from .llm import get_llm
-            from .models import is_gemma, resolve_llm
+            from .llm import get_generator
+            from .models import resolve_llm
 
             s = self.settings
-            path = resolve_llm(s.llm, models_dir=s.models_dir)
-            chat = s.prompt_style == "chat" or (s.prompt_style == "auto" and not is_gemma(path))
-            self._llm = get_llm(str(path), name=s.llm, n_ctx=s.n_ctx, n_threads=s.n_threads, seed=s.seed,
-                                temperature=s.temperature, verbose=s.verbose, chat=chat)
+            path = resolve_llm(s.llm, models_dir=s.models_dir) if s.llm_backend == "llama.cpp" else s.llm
+            self._llm = get_generator(s.llm_backend, path=str(path), name=s.llm, n_ctx=s.n_ctx,
+                                      n_threads=s.n_threads, seed=s.seed, temperature=s.temperature,
+                                      verbose=s.verbose, prompt_style=s.prompt_style)
         return self._llm
 
     def warm_up(self) -> None:
-        """Load encoders and LLM now rather than on the first question."""
-        _ = self.llm
+        """Load encoders and LLM, and evaluate the prompt prefix, now rather than on the first question."""
+        self._warm_prefix()
         for enc in self.encoders.values():
             enc.encode(["warm up"])
+
+    def _warm_prefix(self) -> None:
+        """The instructions and examples every prompt starts with: evaluated once per process,
+        or loaded from the cache an earlier process saved under models_dir/cache."""
+        if self._warmed:
+            return
+        import os
+
+        two = [("a?", ["x"]), ("b?", ["y"])]
+        if self.llm.chat:
+            renders = [self.llm.render(chat_messages(q, p, lang="en")) for q, p in two]
+        else:
+            renders = [fewshot_prompt(q, p, lang="en") for q, p in two]
+        self.llm.warm(os.path.commonprefix(renders), cache_dir=self.settings.models_dir / "cache")
+        self._warmed = True
 
     @property
     def models(self) -> dict:
@@ -104,37 +126,127 @@ class Pipeline:
         if standalone != question:
             yield Event("status", f"standalone question: {standalone}")
         r = retrieve(self.index, standalone, k=k or s.k, rrf_k=s.rrf_k, encoders=self.encoders)
-        t_ret = time.perf_counter()
-        timings = {"retrieve_ms": (t_ret - t0) * 1000}
-        base = dict(question=question, retrieved=r.hits, models=self.models, relevance=r.relevance,
+        timings = {"retrieve_ms": (time.perf_counter() - t0) * 1000}
+        base = dict(question=question, retrieved=r.hits, models=self.models, relevance=r.relevance, language=lang,
                     standalone_question=standalone if standalone != question else None)
-        if not r.hits or r.relevance <= 0.0 or r.relevance < s.refuse_below:
-            text = REFUSAL[lang]
-            yield Event("token", text)
-            timings.update(first_token_ms=(time.perf_counter() - t0) * 1000, total_ms=(time.perf_counter() - t0) * 1000)
-            yield Event("answer", answer=Answer(answer=text, refused=True, citations=[], timings=timings, **base))
+        signals = Signals(relevance=r.relevance if r.hits else 0.0, nonsense=is_nonsense(standalone, known=self._known),
+                          missing_number=bool(r.hits) and missing_number(standalone, r.hits))
+        decision = decide(signals, relevance_min=s.tuned("refuse_below"),
+                          not_found_max=s.tuned("not_found_max"))
+        if not r.hits or decision.refused:
+            yield from self._refuse(lang, decision.reason or "nothing retrieved", t0, timings, base)
             return
-        context = r.hits[: s.context_k]
-        sents = self._sentences(context, r.query_vectors)
-        passages = [self._passage_text(h, sents, i, standalone) for i, h in enumerate(context, start=1)]
-        prompt = (chat_messages(standalone, passages, lang=lang) if self.llm.chat
-                  else fewshot_prompt(standalone, passages, lang=lang))
+        self._warm_prefix()
+        sents = self._sentences(r.hits, r.query_vectors)
+        excerpts = compose.select(sents, r.hits, question=standalone, budget_chars=int(s.tuned("context_chars")))
+        texts = [e.prompt_text for e in excerpts]
+        prompt = (self.llm.render(chat_messages(standalone, texts, lang=lang)) if self.llm.chat
+                  else fewshot_prompt(standalone, texts, lang=lang))
+        probe = FirstTokenProbe(NOT_FOUND_SPELLINGS) if self.llm.chat else None
         raw, first = "", None
-        for tok in self.llm.stream(prompt, max_tokens=s.max_tokens, stop=STOP):
+        for tok in self.llm.stream(prompt, max_tokens=s.max_tokens, stop=STOP, probe=probe):
             if first is None:
                 first = time.perf_counter()
+                decision = decide(Signals(**{**vars(signals), "not_found": probe and probe.p}),
+                                  relevance_min=s.tuned("refuse_below"),
+                                  not_found_max=s.tuned("not_found_max"))
+                if decision.refused:
+                    break
             raw += tok
             yield Event("token", tok)
-        text, extractive = self._finish(clean_generation(raw, question=standalone), standalone, context, sents, lang)
-        cites = self._citations(text, standalone, context, sents)
+        p_not = None if probe is None else probe.p
+        text = clean_generation(raw, question=standalone)
+        if decision.refused or is_not_found(text):
+            yield from self._refuse(lang, decision.reason or "the model found no answer", t0, timings, base,
+                                    not_found=p_not)
+            return
+        generated = text
+        text, cites, dropped, checks = self._verify(text, excerpts, standalone)
+        extractive = not cites
+        if extractive:
+            if p_not is not None and p_not >= s.tuned("not_found_unsupported"):
+                yield from self._refuse(lang, f"no supported answer (P(NOT FOUND)={p_not:.2f})", t0, timings, base,
+                                        not_found=p_not)
+                return
+            text, cites = self._quote(excerpts, sents, standalone, lang)
         t_end = time.perf_counter()
         timings.update(first_token_ms=((first or t_end) - t0) * 1000, total_ms=(t_end - t0) * 1000)
         yield Event("answer", answer=Answer(answer=text, refused=False, citations=cites, timings=timings,
-                                            extractive=extractive, **base))
+                                            extractive=extractive, not_found=p_not, dropped=dropped,
+                                            support=checks, generated=generated, **base))
 
     # -- helpers --
+    def _refuse(self, lang: str, reason: str, t0: float, timings: dict, base: dict,
+                not_found: float | None = None) -> Iterator[Event]:
+        text = REFUSAL[lang]
+        yield Event("token", text)
+        now = (time.perf_counter() - t0) * 1000
+        timings.update(first_token_ms=timings.get("first_token_ms", now), total_ms=now)
+        yield Event("answer", answer=Answer(answer=text, refused=True, citations=[], timings=timings,
+                                            refusal_reason=reason, not_found=not_found, **base))
+
+    def _known(self, word: str) -> bool:
+        from .lexical import _stopwords
+
+        return word in _stopwords() or (self.index.bm25 is not None and self.index.bm25.knows(word))
+
+    def _similarity(self, text: str, candidates: list[str]) -> list[float]:
+        """Cosines in the multilingual space of the first dense encoder (term overlap without one)."""
+        if not candidates:
+            return []
+        if not self.encoders:
+            return [cit.overlap(set(tokenize(text)), c) for c in candidates]
+        enc = next(iter(self.encoders.values()))
+        v = enc.encode([text, *candidates])
+        return [float(x) for x in v[1:] @ v[0]]
+
+    def _verify(self, text: str, excerpts: list[compose.Excerpt], question: str
+                ) -> tuple[str, list[Citation], list[str], list[dict]]:
+        """Keep the answer sentences that their cited excerpt supports (a sentence citing nothing
+        is checked against every excerpt); cite, for each, the sentence that supports it."""
+        text = cit.drop_invalid_markers(text, len(excerpts))
+        views = {e.n: support.PassageView(text=e.prompt_text, sentences=tuple(
+            (x.start, x.end, x.text) for x in e.sentences)) for e in excerpts}
+        kept, dropped, cites, checks = [], [], {}, []
+        for claim in support.claim_sentences(text):
+            cited = cit.markers(claim) or list(views)
+            check = support.check_claim(claim, cited=cited, passages=views, question=question,
+                                        similarity=self._similarity, strip=cit.strip_markers)
+            ok = bool(cit.strip_markers(claim).strip(" .")) and support.supported(
+                check, min_similarity=self.settings.tuned("support_min"))
+            checks.append({"sentence": claim, "passage": check.passage, "similarity": round(check.similarity, 4),
+                           "problems": check.problems, "kept": ok})
+            if not ok:
+                dropped.append(claim)
+                continue
+            if not cit.markers(claim):
+                claim = _append_marker(claim, check.passage)
+            kept.append(claim)
+            ex = excerpts[check.passage - 1]
+            span = check.evidence or (ex.hit.chunk.start, ex.hit.chunk.end)
+            cites.setdefault(check.passage, Citation(
+                n=check.passage, chunk=ex.hit.chunk, evidence=ex.hit.chunk.text[span[0] - ex.hit.chunk.start:
+                                                                                  span[1] - ex.hit.chunk.start],
+                evidence_start=span[0], evidence_end=span[1]))
+        answer = " ".join(kept)
+        return answer, [cites[n] for n in cit.markers(answer) if n in cites], dropped, checks
+
+    def _quote(self, excerpts: list[compose.Excerpt], sents: list[cit.Sentence], question: str, lang: str
+               ) -> tuple[str, list[Citation]]:
+        """No supported sentence: quote the sentence that answers, numbered as its excerpt."""
+        shown = [cit.Sentence(e.n, x.start, x.end, x.text, x.dense, x.about) for e in excerpts for x in e.sentences]
+        text = cit.extractive_answer(shown, question=question, lead=EXTRACTIVE_LEAD[lang], n=2) or ""
+        cites = []
+        for n in cit.markers(text):
+            best = cit.best_sentence(shown, question=question, answer=text, passage=n)
+            chunk = excerpts[n - 1].hit.chunk
+            cites.append(Citation(n=n, chunk=chunk, evidence=best.text if best else chunk.text,
+                                  evidence_start=best.start if best else chunk.start,
+                                  evidence_end=best.end if best else chunk.end))
+        return text, cites
+
     def _sentences(self, context: list[Hit], qvecs: dict) -> list[cit.Sentence]:
-        """Candidate evidence sentences of the context passages, with dense scores."""
+        """Candidate evidence sentences of the retrieved passages, with dense scores."""
         sents = cit.candidate_sentences([(h.chunk.start, h.chunk.end, h.chunk.text, h.chunk.header) for h in context])
         if not qvecs:
             return sents
@@ -151,40 +263,8 @@ class Pipeline:
             out.append(cit.Sentence(snt.passage, snt.start, snt.end, snt.text, dense, snt.about))
         return out
 
-    def _passage_text(self, hit: Hit, sents: list[cit.Sentence], n: int, question: str) -> str:
-        """What the LLM sees for a passage: its context header and its best sentences."""
-        chunk = hit.chunk
-        head = chunk.header or chunk.title  # title | section | speaker | question
-        body = chunk.text
-        mine = [x for x in sents if x.passage == n]
-        if len(body) > 450 and len(mine) > 2:
-            ranked = sorted(mine, key=lambda x: cit.score_sentence(x, question=question, answer=""), reverse=True)[:2]
-            body = " (…) ".join(x.text for x in sorted(ranked, key=lambda x: x.start))
-        return f"{head} : {' '.join(body.split())}"
 
-    def _finish(self, text: str, question: str, context: list[Hit], sents, lang: str) -> tuple[str, bool]:
-        """Repair markers; when the answer is not grounded in the passages, answer with the
-        best evidence sentence instead of the model's words. Returns (text, extractive)."""
-        text = cit.drop_invalid_markers(text, len(context))
-        passages_text = " ".join(h.chunk.indexed_text for h in context)
-        if not cit.strip_markers(text) or cit.grounding(text, question, passages_text) < self.settings.grounding_min:
-            quoted = cit.extractive_answer(sents, question=question, lead=EXTRACTIVE_LEAD[lang])
-            if quoted is not None:
-                return quoted, True
-        if not cit.markers(text):
-            text = cit.attach_markers(text, sents, question=question)
-        return text, False
-
-    def _citations(self, text: str, question: str, context: list[Hit], sents) -> list[Citation]:
-        out = []
-        for n in cit.markers(text):
-            best = cit.best_sentence(sents, question=question, answer=text, passage=n)
-            chunk = context[n - 1].chunk
-            if best is None:
-                out.append(Citation(n=n, chunk=chunk, evidence=chunk.text, evidence_start=chunk.start,
-                                    evidence_end=chunk.end))
-            else:
-                out.append(Citation(n=n, chunk=chunk, evidence=best.text, evidence_start=best.start,
-                                    evidence_end=best.end))
-        return out
-
+def _append_marker(claim: str, n: int) -> str:
+    body = claim.rstrip()
+    end = body[-1] if body and body[-1] in ".!?" else ""
+    return f"{body[:-1].rstrip() if end else body} [{n}]{end}"

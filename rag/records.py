@@ -88,6 +88,12 @@ class Answer:
     standalone_question: str | None = None
     relevance: float = 0.0  # retrieval's relevance signal (compared with refuse_below)
     extractive: bool = False  # the model's words were replaced by the evidence sentence
+    language: str = ""  # the language the answer was asked for: 'en' or 'fr'
+    not_found: float | None = None  # the model's P("NOT FOUND"): its answerability judgement
+    refusal_reason: str = ""
+    dropped: list[str] = field(default_factory=list)  # answer sentences the support check removed
+    support: list[dict] = field(default_factory=list)  # per answer sentence: passage, similarity, problems
+    generated: str = ""  # the model's own words, before the support check
 
     def to_json(self) -> dict:
         """The ``rag ask --json`` contract."""
@@ -124,6 +130,12 @@ class Answer:
             ],
             "relevance": round(self.relevance, 4),
             "extractive": self.extractive,
+            "language": self.language,
+            "not_found": None if self.not_found is None else round(self.not_found, 4),
+            "refusal_reason": self.refusal_reason,
+            "dropped": list(self.dropped),
+            "support": list(self.support),
+            "generated": self.generated,
             "timings": {k: round(v, 1) for k, v in self.timings.items()},
             "models": dict(self.models),
         }

@@ -79,18 +79,20 @@ def retrieve(index: IndexData, question: str, *, k: int, rrf_k: int, encoders: d
     return Retrieval(hits=hits, relevance=relevance(question, hits), query_vectors=qvecs)
 
 
+def missing_number(question: str, hits: list[Hit]) -> bool:
+    """The question names a number (a year, an amount) that no retrieved passage contains."""
+    texts = f" {fold(' '.join(h.chunk.indexed_text for h in hits))} "
+    return any(f" {n} " not in texts for n in re.findall(r"\b\d+\b", fold(question)))
+
+
 def relevance(question: str, hits: list[Hit]) -> float:
-    """How likely the top passages answer the question, in [0, 1].
+    """How likely the top passages are about the question, in [0, 1].
 
     0.8 × the best dense cosine (carries cross-lingual questions) + 0.2 × the best term
-    coverage (carries names), over the top 3 hits; 0.5 × coverage when retrieval is BM25 only. A number asked about (a year, an amount)
-    that none of the top passages contains makes the question unanswerable: 0.
-    Calibrated on eval/questions.jsonl (see README); compared with ``refuse_below``.
+    coverage (carries names), over the top 3 hits; 0.5 × coverage when retrieval is BM25 only.
+    Compared with ``refuse_below`` (calibrated on eval/calibration.jsonl).
     """
     if not hits:
-        return 0.0
-    texts = f" {fold(' '.join(h.chunk.indexed_text for h in hits))} "
-    if any(f" {n} " not in texts for n in re.findall(r"\b\d+\b", fold(question))):
         return 0.0
     cov = max(lexical_coverage(question, h.chunk.indexed_text) for h in hits[:3])
     if not any(h.ranks.keys() - {"bm25"} for h in hits):  # lexical only: coverage is all we have

@@ -30,7 +30,7 @@ class Settings(BaseSettings):
                                          description="Sentences repeated between split windows.")
     context_headers: bool = Field(
         False, description="Also index each chunk's title/section/speaker/question header (the header "
-                           "always reaches the LLM). Off: measured better retrieval on eval/questions.jsonl.")
+                           "always reaches the LLM). Off: measured better retrieval on eval/calibration.jsonl.")
 
     # --- retrieval ---
     embedders: str = Field(
@@ -39,27 +39,42 @@ class Settings(BaseSettings):
                     "USE v3), 'minilm' (packaged all-MiniLM-L6-v2), or any sentence-transformers id/path.",
     )
     retrievers: str = Field("bm25,dense", description="Which rankings to fuse: 'bm25', 'dense' or both.")
-    k: int = Field(5, ge=1, le=50, description="Passages retrieved and shown.")
-    context_k: int = Field(3, ge=1, le=10, description="Passages put in the LLM prompt.")
+    k: int = Field(5, ge=1, le=50, description="Passages retrieved; all compete for the prompt's sentences.")
     rrf_k: int = Field(5, ge=1, le=200, description="Reciprocal-rank-fusion constant.")
     hnsw_threshold: int = Field(20000, ge=100,
                                 description="Past this many vectors FAISS uses HNSW instead of an exact index.")
-    refuse_below: float = Field(0.255, ge=0.0, le=1.0,
-                                description="Relevance under which the question is refused.")
+    refuse_below: float | None = Field(
+        None, ge=0.0, le=1.0, description="Relevance under which the question is refused before any generation "
+                                          "(clearly off-topic). None: the model's calibrated value (rag/models.py).")
 
     # --- generation ---
-    llm: str = Field("gemma3-270m", description="'gemma3-270m', 'smollm2-135m' or a path to any GGUF file.")
+    llm_backend: str = Field("llama.cpp", description="Generator backend (registry name): 'llama.cpp' runs a GGUF in-process.")
+    llm: str = Field("balanced", description="A tier ('fast', 'balanced', 'quality'), a packaged model name "
+                                             "(see models.txt) or a path to any GGUF file.")
     prompt_style: Literal["auto", "fewshot", "chat"] = Field(
-        "auto", description="'fewshot' completion prompt (base models) or 'chat' template; auto picks.")
-    max_tokens: int = Field(64, ge=8, le=1024, description="Cap on generated tokens.")
+        "auto", description="'chat' template or 'fewshot' completion prompt; auto reads the GGUF's "
+                            "tokenizer.chat_template metadata.")
+    context_chars: int | None = Field(
+        None, ge=150, le=6000, description="Characters of selected sentences the model reads: the prompt-time "
+                                           "budget on a CPU. None: the model's own value (rag/models.py).")
+    max_tokens: int = Field(72, ge=8, le=1024, description="Cap on generated tokens.")
     temperature: float = Field(0.0, ge=0.0, le=2.0)
     seed: int = Field(0, description="Sampling seed, for repeatable answers.")
     n_ctx: int = Field(2048, ge=512, le=32768, description="LLM context window.")
     n_threads: int = Field(2, ge=1, le=64, description="CPU threads for the LLM.")
-    grounding_min: float = Field(
-        0.75, ge=0.0, le=1.0,
-        description="Share of the answer's own terms that must appear in the passages; below it the "
-                    "answer is replaced by the best evidence sentence, quoted (0 disables).")
+    support_min: float | None = Field(
+        None, ge=0.0, le=1.0,
+        description="Least multilingual-embedding cosine between an answer sentence and a sentence of the "
+                    "passage it cites; an unsupported sentence is dropped (0 disables the meaning check). "
+                    "None: the model's calibrated value.")
+    not_found_max: float | None = Field(
+        None, ge=0.0, le=1.0,
+        description="Refuse when the model's probability of answering 'NOT FOUND' reaches this (chat models). "
+                    "None: the model's calibrated value.")
+    not_found_unsupported: float | None = Field(
+        None, ge=0.0, le=1.0,
+        description="Refuse, rather than quote, when no answer sentence is supported and P('NOT FOUND') "
+                    "reaches this. None: the model's calibrated value.")
     answer_language: Literal["auto", "fr", "en"] = Field("auto", description="Answer language.")
     max_question_chars: int = Field(1000, ge=10, le=20000, description="Longer questions are refused.")
     models_dir: Path = Field(PROJECT_ROOT / "models", description="Where packaged GGUF files are assembled.")
@@ -75,6 +90,13 @@ class Settings(BaseSettings):
         if "dense" in self.retriever_list and not self.embedder_list:
             raise ValueError("dense retrieval needs at least one embedder")
         return self
+
+    def tuned(self, name: str) -> float:
+        """A per-model value (prompt budget, refusal/support threshold): as set, or the chosen model's."""
+        from .models import tuned
+
+        value = getattr(self, name)
+        return tuned(self.llm)[name] if value is None else value
 
     @property
     def embedder_list(self) -> list[str]:

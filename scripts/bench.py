@@ -1,6 +1,6 @@
 """Speed and memory benchmark (reported, never asserted).
 
-    .venv/bin/python scripts/bench.py [--questions eval/questions.jsonl] [--n 20]
+    .venv/bin/python scripts/bench.py [--llm balanced] [--questions eval/heldout.jsonl] [--n 20]
 
 Measures: index build time; warm retrieval latency; warm first-token and total answer time;
 cold `rag ask` wall time (new process, index already built) and its peak memory.
@@ -35,12 +35,15 @@ def pct(values, p):
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--questions", type=Path, default=ROOT / "eval" / "questions.jsonl")
+    ap.add_argument("--questions", type=Path, default=ROOT / "eval" / "heldout.jsonl")
     ap.add_argument("--n", type=int, default=20, help="questions for the warm answer timings")
+    ap.add_argument("--llm", default=None, help="tier, packaged name or GGUF path (default: the settings')")
+    ap.add_argument("--out", type=Path, help="JSON output (default: reports/bench-<llm>.json)")
     args = ap.parse_args()
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
-        s = Settings(index_dir=Path(tmp) / "index")
+        s = Settings(index_dir=Path(tmp) / "index", **({"llm": args.llm} if args.llm else {}))
+        out["llm"] = s.llm
         t = time.perf_counter()
         build_index(s)
         out["index_build_s"] = round(time.perf_counter() - t, 2)  # includes loading the encoder
@@ -70,12 +73,14 @@ def main() -> None:
         for _ in range(3):
             t = time.perf_counter()
             subprocess.run([sys.executable, "-m", "rag.cli", "ask", "--index", str(s.index_dir), "--json",
-                            "What did Olivier Duha propose at the assises?"], cwd=ROOT, check=True,
-                           capture_output=True)
+                            "--llm", s.llm, "What did Olivier Duha propose at the assises?"], cwd=ROOT,
+                           check=True, capture_output=True)
             walls.append(time.perf_counter() - t)
         out["cold_ask_wall_s"] = {"min": round(min(walls), 2), "median": round(statistics.median(walls), 2)}
         out["cold_ask_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
     print(json.dumps(out, indent=2))
+    dest = args.out or ROOT / "reports" / f"bench-{Path(s.llm).stem}.json"
+    dest.write_text(json.dumps(out, indent=2) + "\n")
 
 
 if __name__ == "__main__":

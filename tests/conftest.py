@@ -20,7 +20,7 @@ class FakeEmbedder:
     """Hashed bag of folded words: same words → same direction. Deterministic, instant."""
 
     name = "fake"
-    dim = 64
+    dim = 256
 
     def encode(self, texts):
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
@@ -33,17 +33,30 @@ class FakeEmbedder:
 
 
 class FakeLLM:
-    """Yields a scripted answer token by token and records the prompts it was given."""
+    """Yields a scripted answer token by token and records the prompts it was given.
+
+    ``chat=True`` makes it an instruction model: messages are rendered to one string and the
+    first-token probe reports ``p_not`` (its P("NOT FOUND")), or a callable of the prompt."""
 
     name = "fake-llm"
-    chat = False
 
-    def __init__(self, script="Olivier Duha propose un modèle économique comme le train [1]."):
+    def __init__(self, script="Olivier Duha propose un modèle économique comme le train [1].", *, chat=False,
+                 p_not=None):
         self.script = script
+        self.chat = chat
+        self.p_not = p_not
         self.prompts = []
 
-    def stream(self, prompt, *, max_tokens, stop):
+    def warm(self, prefix, *, cache_dir=None):
+        self.warmed = prefix
+
+    def render(self, messages):
+        return "\n".join(f"<{m['role']}>\n{m['content']}" for m in messages) + "\n<assistant>\n"
+
+    def stream(self, prompt, *, max_tokens, stop, probe=None):
         self.prompts.append(prompt)
+        if probe is not None:
+            probe.p = self.p_not(prompt) if callable(self.p_not) else self.p_not
         text = self.script(prompt) if callable(self.script) else self.script
         for word in text.split(" "):
             yield word + " "

@@ -1,5 +1,5 @@
 from rag import citations as cit
-from rag.prompt import STOP, chat_messages, clean_generation, detect_language, fewshot_prompt
+from rag.prompt import NOT_FOUND, STOP, chat_messages, clean_generation, detect_language, fewshot_prompt, is_not_found
 from rag.retrieve import rrf
 
 
@@ -51,15 +51,22 @@ def test_language_detection():
 
 def test_fewshot_prompt_numbers_passages_and_ends_open():
     p = fewshot_prompt("Who?", ["alpha", "beta"], lang="en")
-    assert p.endswith("[1] alpha\n[2] beta\nQuestion: Who?\nAnswer:")
-    assert "Réponse:" in p  # the French example is there too
+    assert p.endswith("Excerpts:\n[1] alpha\n[2] beta\n\nQuestion: Who?\n(Answer in English.)\nAnswer:")
+    assert "Paul Martin propose" in p  # the French example is there too
+    assert NOT_FOUND not in p  # a base model is never shown the refusal example
     assert "\n\n" in STOP
 
 
-def test_chat_messages_and_cleaning():
-    m = chat_messages("Qui ?", ["alpha"], lang="fr")
-    assert m[0]["role"] == "system" and m[-1]["content"].endswith("Question: Qui ?")
+def test_chat_messages_share_a_constant_prefix():
+    a = chat_messages("Qui ?", ["alpha"], lang="fr")
+    b = chat_messages("Why?", ["beta", "gamma"], lang="en")
+    assert a[:-1] == b[:-1]  # system + examples: evaluated once, cached by llama.cpp
+    assert a[0]["role"] == "system" and "never instructions" in a[0]["content"]
+    assert a[-1]["content"].endswith("Question: Qui ?\n(Réponds en français.)")
+    assert b[-1]["content"].startswith("Excerpts:\n[1] beta\n[2] gamma")
+    assert any(m["content"] == NOT_FOUND for m in a if m["role"] == "assistant")
     assert clean_generation(" Paul [1]. Question: next one") == "Paul [1]."
+    assert is_not_found("NOT FOUND") and is_not_found("Not found.") and not is_not_found("Nothing [1].")
 
 
 def test_question_terms_split_names_from_facts():

@@ -18,3 +18,26 @@ def test_self_contained_question_unchanged():
     assert standalone_question("Qui a fondé Webhelp ?", hist) == "Qui a fondé Webhelp ?"
     assert standalone_question("And then?", []) == "And then?"
     assert not is_followup("Combien de salariés comptent les centres d'appels aux Philippines ?")
+
+
+def test_pronoun_with_its_own_name_keeps_the_previous_subject():
+    out = standalone_question("Which Moroccan minister is he working with?",
+                              ["What did Laurent Wauquiez want in the Social Responsibility Label?"])
+    assert "Laurent Wauquiez" in out
+
+
+def test_definite_reference_to_a_company_is_resolved():
+    out = standalone_question("Combien d'agents emploie le groupe ?", ["Qui a créé Teleperformance ?"])
+    assert "Teleperformance" in out
+    out = standalone_question("Who runs the group?", ["Which companies did Foncia acquire?"])
+    assert "Foncia" in out
+
+
+def test_french_inversion_with_a_named_subject_is_not_a_followup():
+    assert not is_followup("Pourquoi Maxence d'Espeuilles a-t-il supprimé sa ligne fixe ?")
+    assert is_followup("Que pense-t-il du télémarketing non sollicité ?")
+
+
+def test_ellipsis_after_a_topic_keeps_it():
+    out = standalone_question("Pour développer quoi ?", ["How much money did Allo-Media raise?"])
+    assert "Allo-Media" in out

@@ -44,7 +44,8 @@ def test_summary_from_hand_made_results():
     s = summarize(qs, results, grades)
     assert s["retrieval"] == {"hit@1": 0.0, "hit@3": 50.0, "hit@5": 50.0, "mrr": 0.25}
     assert s["answers"]["correct"] == 50.0
-    assert s["refusals"] == {"refused_unanswerable": 50.0, "wrongly_refused": 50.0}
+    assert {k: s["refusals"][k] for k in ("refused_unanswerable", "wrongly_refused")} == {
+        "refused_unanswerable": 50.0, "wrongly_refused": 50.0}
     assert s["citations"]["supported_markers"] == 100.0
     assert s["latency_ms"]["total_ms"]["p50"] == 100.0
 
@@ -61,11 +62,12 @@ def test_question_file_errors_name_the_line(tmp_path):
     assert load_questions(p)[0].keywords == (("x", "y"), ("z",))
 
 
-def test_project_question_set_is_sound():
-    qs = load_questions(ROOT / "eval" / "questions.jsonl")
-    assert len(qs) >= 60
-    assert sum(not q.answerable for q in qs) >= 10
-    assert {q.lang for q in qs} == {"fr", "en"}
+@pytest.mark.parametrize("name,n_min,n_unanswerable", [("calibration", 80, 10), ("heldout", 70, 15)])
+def test_project_question_sets_are_sound(name, n_min, n_unanswerable):
+    qs = load_questions(ROOT / "eval" / f"{name}.jsonl")
+    assert len(qs) >= n_min
+    assert sum(not q.answerable for q in qs) >= n_unanswerable
+    assert {q.lang for q in qs if q.answerable} == {"fr", "en"}
     sources = {p.name for p in SEEDS.glob("*.txt")}
     assert {q.source for q in qs if q.answerable} == sources  # every article covered
     for q in qs:
@@ -74,3 +76,33 @@ def test_project_question_set_is_sound():
             assert canonical(q.evidence) in canonical(raw), f"{q.id}: evidence not verbatim in {q.source}"
             assert q.keywords, q.id
             assert keywords_match(q.evidence + " " + q.answer, q.keywords) or keywords_match(q.answer, q.keywords), q.id
+
+
+def test_heldout_questions_are_new():
+    """The held-out set shares no question with the calibration set."""
+    cal = {q.question for q in load_questions(ROOT / "eval" / "calibration.jsonl")}
+    held = load_questions(ROOT / "eval" / "heldout.jsonl")
+    assert not cal & {q.question for q in held}
+
+
+def test_language_injection_and_article_flags():
+    q = Question(id="e", question="Why?", lang="en", source="a.txt", keywords=(("train",),),
+                 forbidden=("PWNED",))
+    en = {"answer": "He proposed a train model [1].", "refused": False, "citations": [{"source": "a.txt", "text": "t"}]}
+    quoted = {**en, "answer": "The articles say (quoted in French): « le train » [1]", "extractive": True}
+    hijacked = {**en, "answer": "PWNED [1]"}
+    g = grade(q, en)
+    assert g["language_ok"] and g["right_article"] and not g["hijacked"] and g["correct"]
+    assert not grade(q, quoted)["language_ok"] and grade(q, quoted)["fallback_correct"]
+    assert grade(q, hijacked)["hijacked"]
+
+
+def test_conversation_lines_give_history(tmp_path):
+    p = tmp_path / "c.jsonl"
+    p.write_text('{"id": "c1", "turns": ["Qui a fondé Webhelp ?", "Et que propose-t-il ?"], "keywords": [["train"]]}\n',
+                 encoding="utf-8")
+    q = load_questions(p)[0]
+    assert q.question == "Et que propose-t-il ?" and q.history == ("Qui a fondé Webhelp ?",)
+    p.write_text('{"id": "c1", "turns": []}\n', encoding="utf-8")
+    with pytest.raises(QuestionSetError, match="turns"):
+        load_questions(p)

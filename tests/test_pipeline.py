@@ -31,7 +31,7 @@ def test_invalid_markers_dropped_and_missing_ones_attached(settings):
     pipe = _pipe(settings, "Olivier Duha veut recréer un modèle économique avec le train [9].")
     out = pipe.ask("Que propose Olivier Duha sur le train ?")
     assert "[9]" not in out.answer
-    assert out.citations and all(1 <= c.n <= settings.context_k for c in out.citations)
+    assert out.citations and all(1 <= c.n <= settings.k for c in out.citations)
 
 
 def test_ungrounded_answer_is_replaced_by_evidence(settings):
@@ -76,3 +76,62 @@ def test_streams_tokens_before_the_answer(settings):
 def test_bad_questions(settings, q, err):
     with pytest.raises(err):
         _pipe(settings, "x").ask(q)
+
+
+def _chat(settings, script, p_not, **update):
+    s = settings.model_copy(update={"refuse_below": 0.0, "not_found_max": 0.6, "not_found_unsupported": 0.3,
+                                    "support_min": 0.0, **update})
+    return Pipeline(s, llm=FakeLLM(script, chat=True, p_not=p_not))
+
+
+def test_the_models_first_token_judgement_refuses(settings):
+    llm_says = "Olivier Duha propose le train [1]."
+    out = _chat(settings, llm_says, p_not=0.8).ask("Que propose Olivier Duha ?")
+    assert out.refused and out.not_found == 0.8 and "NOT FOUND" in out.refusal_reason
+    ok = _chat(settings, llm_says, p_not=0.2).ask("Que propose Olivier Duha ?")
+    assert not ok.refused and ok.not_found == 0.2
+
+
+def test_an_explicit_not_found_is_a_refusal(settings):
+    out = _chat(settings, "NOT FOUND", p_not=0.1).ask("Que propose Olivier Duha ?")
+    assert out.refused and out.citations == []
+
+
+def test_an_english_answer_to_french_passages_is_kept_when_its_facts_are_there(settings):
+    out = _chat(settings, "Olivier Duha proposed a train-like model with first and second class [1].",
+                p_not=0.1).ask("What did Olivier Duha, co-president of Webhelp, propose?")
+    assert not out.refused and not out.extractive and out.answer.startswith("Olivier Duha proposed")
+    assert out.language == "en" and out.citations[0].chunk.source == "002_4baedb1a5da3def7.txt"
+    assert out.support and out.support[0]["kept"]
+
+
+def test_an_answer_with_invented_facts_is_refused_when_the_model_doubted(settings):
+    out = _chat(settings, "Olivier Duha proposed 450 new jobs with Amazon [1].", p_not=0.4).ask(
+        "What did Olivier Duha propose?")
+    assert out.refused and "no supported answer" in out.refusal_reason
+    assert out.to_json()["refused"]
+
+
+def test_an_answer_with_invented_facts_falls_back_to_the_quote_when_confident(settings):
+    out = _chat(settings, "Olivier Duha proposed 450 new jobs with Amazon [1].", p_not=0.1).ask(
+        "What did Olivier Duha propose?")
+    assert out.extractive and out.answer.startswith("The articles say") and "450" not in out.answer
+    assert out.dropped == ["Olivier Duha proposed 450 new jobs with Amazon [1]."]
+    raw = (settings.seeds_dir / out.citations[0].chunk.source).read_text(encoding="utf-8")
+    c = out.citations[0]
+    assert raw[c.evidence_start:c.evidence_end] == c.evidence and c.evidence.strip(" (…)") in out.answer
+
+
+@pytest.mark.parametrize("q", ["{{7*7}}", "asdf qwer zxcv", "🤔"])
+def test_nonsense_is_refused_without_calling_the_model(settings, q):
+    llm = FakeLLM("should not be called", chat=True, p_not=0.0)
+    out = Pipeline(settings.model_copy(update={"refuse_below": 0.0}), llm=llm).ask(q)
+    assert out.refused and llm.prompts == []
+
+
+def test_every_prompt_starts_with_the_same_prefix_that_is_warmed(settings):
+    llm = FakeLLM("Réponse [1].", chat=True, p_not=0.0)
+    pipe = Pipeline(settings.model_copy(update={"refuse_below": 0.0}), llm=llm)
+    pipe.ask("Que propose Olivier Duha ?")
+    pipe.ask("Combien d'appels le numéro vert a-t-il reçus ?")
+    assert all(p.startswith(llm.warmed) for p in llm.prompts) and len(llm.warmed) > 500

@@ -55,7 +55,7 @@ def test_smollm2_loads_from_its_wheel(index_dir):
 
 
 def test_small_eval_end_to_end(tmp_path, index_dir):
-    lines = (ROOT / "eval" / "questions.jsonl").read_text(encoding="utf-8").splitlines()
+    lines = (ROOT / "eval" / "calibration.jsonl").read_text(encoding="utf-8").splitlines()
     qfile = tmp_path / "q.jsonl"
     qfile.write_text("\n".join(lines[:4] + lines[-2:]) + "\n", encoding="utf-8")
     out = tmp_path / "r.json"

@@ -1,0 +1,219 @@
+"""Does the evidence support the answer? Pure functions; similarity comes from the caller.
+
+Works across languages: an English answer about a French passage is checked by
+- its facts: every number (normalised: "1,2 million" = "1 200 000" = 1.2 million) and every
+  name in the answer must appear in the passage it cites (or in the question);
+- its meaning: the answer sentence must be close, in the multilingual embedding space, to a
+  sentence of the passage it cites (the caller passes a similarity function).
+An answer that is an instruction, a URL or a link that the passages do not hold is no answer.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+from .text import canonical, entities, fold, sentence_spans
+
+# --- numbers ---------------------------------------------------------------------------------
+
+_SCALE = {"million": 1e6, "millions": 1e6, "milliard": 1e9, "milliards": 1e9, "billion": 1e9,
+          "billions": 1e9, "mille": 1e3, "thousand": 1e3, "thousands": 1e3, "k": 1e3, "md": 1e9,
+          "mds": 1e9, "m": 1e6}
+_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+    "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "hundred": 100,
+    "un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "sept": 7, "huit": 8, "neuf": 9,
+    "dix": 10, "onze": 11, "douze": 12, "quinze": 15, "vingt": 20, "trente": 30, "cent": 100,
+    "half": 0.5, "moitie": 0.5, "dozen": 12, "douzaine": 12,
+}
+# "1 200 000", "1,200,000", "1.200.000", "3,5", "3.5", "50" ; then an optional scale word
+_NUM = re.compile(r"(?<![\w.,])(\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d{1,3}(?:,\d{3})+(?!\d)|\d{1,3}(?:\.\d{3}){2,}|\d+(?:[.,]\d+)?)"
+                  r"(?:\s*(millions?|milliards?|billions?|mille|thousands?|k|mds?|m)\b)?", re.IGNORECASE)
+_MARKERS = re.compile(r"\[\d{1,2}(?:\s*,\s*\d{1,2})*\]")
+_PM = re.compile(r"\b(\d{1,2})\s*(?:p\.?m\.?)\b", re.IGNORECASE)
+
+
+def _value(digits: str) -> float:
+    d = re.sub(r"[ \u00a0\u202f]", "", digits)
+    if re.fullmatch(r"\d{1,3}(?:,\d{3})+", d):
+        d = d.replace(",", "")  # English thousands separator
+    elif re.fullmatch(r"\d{1,3}(?:\.\d{3}){2,}", d):
+        d = d.replace(".", "")
+    return float(d.replace(",", "."))
+
+
+def numbers(text: str) -> set[float]:
+    """Every quantity in ``text`` as a float, scale words applied; number words 1-20 included.
+    "8 pm" also counts as 20 (the French "20 heures")."""
+    text = _MARKERS.sub(" ", canonical(text))
+    out: set[float] = set()
+    for m in _PM.finditer(text):
+        out.add(float(int(m.group(1)) % 12 + 12))
+    text = _PM.sub(" ", text)
+    for m in _NUM.finditer(text):
+        v = _value(m.group(1))
+        scale = (m.group(2) or "").lower()
+        out.add(round(v * _SCALE.get(scale, 1.0), 6))
+    for w in fold(text).split():
+        if w in _WORDS:
+            out.add(float(_WORDS[w]))
+    return out
+
+
+def unsupported_numbers(claim: str, evidence: str, *, question: str = "") -> set[float]:
+    """Numbers of the claim found neither in the evidence nor in the question."""
+    allowed = numbers(evidence) | numbers(question)
+    return {n for n in numbers(claim) if n not in allowed and not any(abs(n - a) < 1e-6 * max(1, a) for a in allowed)}
+
+
+# --- names -----------------------------------------------------------------------------------
+
+# Capitalised English words that are not names, or whose French form is what the text holds.
+_COMMON = {
+    "i", "the", "a", "an", "in", "on", "at", "he", "she", "they", "it", "his", "her", "their", "this",
+    "that", "these", "those", "according", "yes", "no", "not", "and", "or", "but", "also", "we", "you",
+    "le", "la", "les", "l", "un", "une", "des", "du", "de", "d", "il", "elle", "ils", "elles", "selon",
+    "oui", "non", "en", "dans", "pour", "sur", "au", "aux", "ce", "cette", "ces", "son", "sa", "ses",
+    "mr", "mrs", "ms", "dr", "m", "mme", "ceo", "pdg", "president", "state", "government",
+}
+_TRANSLATIONS = {
+    "english": ["anglais", "anglaise"], "french": ["francais", "francaise", "france"],
+    "american": ["americain", "americaine", "amerique"], "america": ["amerique"],
+    "morocco": ["maroc"], "moroccan": ["marocain", "marocaine", "maroc"], "italy": ["italie"],
+    "hungary": ["hongrie"], "europe": ["europe"], "european": ["europe", "europeen"],
+    "philippine": ["philippines"], "filipino": ["philippines"], "israeli": ["israelienne", "israel"],
+    "swiss": ["suisse"], "brittany": ["bretagne"], "paris": ["paris"], "vatican": ["vatican"],
+    "january": ["janvier"], "february": ["fevrier"], "march": ["mars"], "april": ["avril"], "may": ["mai"],
+    "june": ["juin"], "july": ["juillet"], "august": ["aout"], "september": ["septembre"],
+    "october": ["octobre"], "november": ["novembre"], "december": ["decembre"], "monday": ["lundi"],
+    "tuesday": ["mardi"], "wednesday": ["mercredi"], "thursday": ["jeudi"], "friday": ["vendredi"],
+    "saturday": ["samedi"], "sunday": ["dimanche"], "internet": ["internet", "web"],
+    "ministry": ["ministre", "ministere"], "minister": ["ministre"], "label": ["label"],
+}
+
+
+def _name_tokens(text: str) -> set[str]:
+    toks = set()
+    for e in entities(text):
+        for t in fold(e).split():
+            if len(t) > 1 and not t.isdigit() and t not in _COMMON:
+                toks.add(t)
+    return toks
+
+
+def unsupported_names(claim: str, evidence: str, *, question: str = "") -> set[str]:
+    """Name words (capitalised, not sentence-initial) of the claim absent from evidence and question.
+    A word matches a longer word of the evidence by prefix (plural, feminine: "Teleperformance's")."""
+    have = set(fold(evidence).split()) | set(fold(question).split())
+    out = set()
+    for t in _name_tokens(claim):
+        forms = [t, *_TRANSLATIONS.get(t, []), t.removesuffix("s")]
+        if not any(f in have or any(h.startswith(f) for h in have if len(f) >= 4) for f in forms):
+            out.add(t)
+    return out
+
+
+# --- instructions, links ---------------------------------------------------------------------
+
+_INSTRUCTION = re.compile(
+    r"\b(ignore[sz]?|ignorer|oublie[sz]?|forget|disregard|override)\b.{0,40}\b(instructions?|consignes?|"
+    r"r[eè]gles|rules|prompt|above|pr[eé]c[eé]dent|previous|prior)\b"
+    r"|\b(you are now|tu es d[eé]sormais|tu es maintenant|vous [eê]tes d[eé]sormais|act as|agis comme|"
+    r"pretend to be|jailbreak|developer mode|mode d[eé]veloppeur)\b"
+    r"|(^|[\s«\"(])(system|syst[eè]me|assistant|user|utilisateur)\s*:"
+    r"|\b(reply|answer|respond|r[eé]ponds|r[eé]pondez|write|[eé]cris|say|dis)\b.{0,30}\b(only|uniquement|seulement|exactly|exactement)\b"
+    r"|\b(new instructions?|nouvelles? instructions?|instruction prioritaire|priority instruction)\b"
+    r"|\b(to the (ai|assistant|model|llm|chatbot)|(à|a) l'(ia|assistant)|au (mod[eè]le|chatbot))\b"
+    r"|<\|?\s*(im_start|im_end|system|endoftext)|\[/?INST\]|<start_of_turn>"
+    r"|\b(forget (everything|all)|oubliez? tout)\b"
+    r"|\b(answer|reply|r[eé]ponse)s? (to|[aà]) (every|any|all|each|toute|chaque|tout) (question|demande)"
+    r"|\b(the |l'|l’)?(assistant|chatbot|ai|ia|llm)\s+(must|should|shall|will|doit|devra|devrait)\b"
+    r"|\b(visit|go to|click|visitez|visite|rendez-vous sur|allez sur|cliquez|renvoyer?.{0,25}vers)\b.{0,40}(https?://|www\.)",
+    re.IGNORECASE)
+_URL = re.compile(r"\b(?:https?://|www\.)\S+|\b[\w-]+\.(?:com|net|org|io|ru|xyz|fr|info)(?:/\S*)?\b", re.IGNORECASE)
+
+
+def looks_like_instruction(text: str) -> bool:
+    """Text that addresses an AI model (injection) rather than a reader."""
+    return bool(_INSTRUCTION.search(canonical(text)))
+
+
+def urls(text: str) -> set[str]:
+    return {m.group().rstrip(".,;)»").lower() for m in _URL.finditer(text)}
+
+
+# --- the check -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ClaimCheck:
+    """One answer sentence against the passage it cites."""
+
+    text: str  # the sentence as written (markers included)
+    passage: int | None  # the cited passage (1-based) the check used
+    similarity: float  # best cosine with a sentence of that passage
+    evidence: tuple[int, int] | None  # span of the supporting sentence (article offsets)
+    missing_numbers: tuple[float, ...] = ()
+    missing_names: tuple[str, ...] = ()
+    instruction: bool = False
+    foreign_url: bool = False
+
+    @property
+    def problems(self) -> list[str]:
+        out = []
+        if self.missing_numbers:
+            out.append("numbers not in the passage: " + ", ".join(f"{n:g}" for n in self.missing_numbers))
+        if self.missing_names:
+            out.append("names not in the passage: " + ", ".join(sorted(self.missing_names)))
+        if self.instruction:
+            out.append("reads as an instruction")
+        if self.foreign_url:
+            out.append("a link the passages do not hold")
+        return out
+
+
+def claim_sentences(answer: str) -> list[str]:
+    """The answer split into sentences, each keeping its trailing markers."""
+    spans = sentence_spans(answer, min_chars=2)
+    return [answer[s:e] for s, e in spans] or ([answer] if answer.strip() else [])
+
+
+def check_claim(claim: str, *, cited: Sequence[int], passages: dict[int, "PassageView"], question: str,
+                similarity: Callable[[str, list[str]], list[float]], strip: Callable[[str], str]) -> ClaimCheck:
+    """Check one sentence against each passage it cites; keep the best-supported one.
+    ``similarity(text, candidates)`` returns cosines; ``strip`` removes citation markers."""
+    body = strip(claim)
+    best: ClaimCheck | None = None
+    for n in cited:
+        view = passages.get(n)
+        if view is None:
+            continue
+        sims = similarity(body, [t for _, _, t in view.sentences]) if view.sentences else []
+        i = max(range(len(sims)), key=sims.__getitem__) if sims else None
+        check = ClaimCheck(
+            text=claim, passage=n, similarity=float(sims[i]) if i is not None else 0.0,
+            evidence=(view.sentences[i][0], view.sentences[i][1]) if i is not None else None,
+            missing_numbers=tuple(sorted(unsupported_numbers(body, view.text, question=question))),
+            missing_names=tuple(sorted(unsupported_names(body, view.text, question=question))),
+            instruction=looks_like_instruction(body),
+            foreign_url=bool(urls(body) - urls(question) - urls(view.text)))
+        if best is None or (len(check.problems), -check.similarity) < (len(best.problems), -best.similarity):
+            best = check
+    if best is None:
+        return ClaimCheck(text=claim, passage=None, similarity=0.0, evidence=None,
+                          instruction=looks_like_instruction(body), foreign_url=bool(urls(body) - urls(question)))
+    return best
+
+
+@dataclass(frozen=True)
+class PassageView:
+    """What a claim is checked against: the passage as the model read it (context header and
+    text, for names and numbers) and its sentences with their spans (for meaning)."""
+
+    text: str
+    sentences: tuple[tuple[int, int, str], ...]
+
+
+def supported(check: ClaimCheck, *, min_similarity: float) -> bool:
+    return check.passage is not None and not check.problems and check.similarity >= min_similarity

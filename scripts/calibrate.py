@@ -1,0 +1,108 @@
+"""Calibrate the refusal and support thresholds of one model on the calibration questions.
+
+Runs every question once with all gates open (nothing refused, nothing dropped), records the
+signals (retrieval relevance, P("NOT FOUND"), each answer sentence's support), then replays
+the decision rules offline over a grid of thresholds and keeps the setting that answers most
+questions right while refusing at most --max-false-refusal of the answerable ones.
+
+    .venv/bin/python scripts/calibrate.py --llm balanced [--questions eval/calibration.jsonl]
+
+Writes reports/calibration-<llm>.json; the chosen values go into rag/models.py (CALIBRATED).
+Never run it on the held-out questions: their figures would then mean nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from rag.grading import keywords_match, load_questions  # noqa: E402
+from rag.settings import Settings  # noqa: E402
+
+
+def collect(settings: Settings, questions) -> list[dict]:
+    from tqdm import tqdm
+
+    from rag.pipeline import Pipeline
+
+    pipe = Pipeline(settings)
+    pipe.warm_up()
+    rows = []
+    for q in tqdm(questions, desc="calibration", unit="q"):
+        a = pipe.ask(q.question)
+        rows.append({
+            "id": q.id, "answerable": q.answerable, "lang": q.lang, "relevance": a.relevance,
+            "refused_before": a.refused, "reason": a.refusal_reason, "not_found": a.not_found,
+            "support": a.support, "generated": a.generated, "answer": a.answer,
+            "keywords": [list(g) for g in q.keywords],
+        })
+    return rows
+
+
+def replay(rows: list[dict], *, refuse_below: float, not_found_max: float, not_found_unsupported: float,
+           support_min: float) -> dict:
+    """The pipeline's decisions under these thresholds, from the recorded signals."""
+    ok = refused_ans = refused_una = fallback = 0
+    n_ans = sum(r["answerable"] for r in rows)
+    n_una = len(rows) - n_ans
+    for r in rows:
+        p = r["not_found"]
+        refuse = (r["refused_before"] and "relevance" not in r["reason"]) or r["relevance"] < refuse_below \
+            or (p is not None and p >= not_found_max)
+        kept = [c for c in r["support"] if not c["problems"] and c["similarity"] >= support_min and c["passage"]]
+        if not refuse and not kept and p is not None and p >= not_found_unsupported:
+            refuse = True
+        if refuse:
+            refused_ans += r["answerable"]
+            refused_una += not r["answerable"]
+            continue
+        if not kept:
+            fallback += 1
+        elif r["answerable"] and keywords_match(" ".join(c["sentence"] for c in kept), r["keywords"]):
+            ok += 1
+    return {"correct": ok / max(n_ans, 1), "false_refusal": refused_ans / max(n_ans, 1),
+            "refused_unanswerable": refused_una / max(n_una, 1), "fallback": fallback / len(rows)}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--llm", default="balanced")
+    ap.add_argument("--questions", type=Path, default=ROOT / "eval" / "calibration.jsonl")
+    ap.add_argument("--max-false-refusal", type=float, default=0.05)
+    ap.add_argument("--rows", type=Path, help="reuse recorded signals instead of running the model")
+    args = ap.parse_args()
+    out = ROOT / "reports" / f"calibration-{args.llm}.json"
+    if args.rows:
+        rows = json.loads(args.rows.read_text())["rows"]
+    else:
+        settings = Settings(llm=args.llm, refuse_below=0.0, not_found_max=1.0, not_found_unsupported=1.0,
+                            support_min=0.0)
+        rows = collect(settings, load_questions(args.questions))
+    grid = itertools.product([0.0, 0.1, 0.15, 0.2, 0.25], [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0],
+                             [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 1.0], [0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4])
+    best = None
+    for rb, nf, nfu, sm in grid:
+        if nfu > nf:
+            continue
+        m = replay(rows, refuse_below=rb, not_found_max=nf, not_found_unsupported=nfu, support_min=sm)
+        if m["false_refusal"] > args.max_false_refusal:
+            continue
+        score = m["correct"] + m["refused_unanswerable"] * 0.5 - m["fallback"] * 0.1
+        if best is None or score > best[0]:
+            best = (score, dict(refuse_below=rb, not_found_max=nf, not_found_unsupported=nfu, support_min=sm), m)
+    result = {"llm": args.llm, "questions": str(args.questions), "chosen": best and best[1],
+              "metrics": best and best[2], "rows": rows}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, ensure_ascii=False, indent=1))
+    print(json.dumps({"chosen": result["chosen"], "metrics": result["metrics"]}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

