@@ -114,7 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--retrievers", help="bm25,dense (default), bm25 or dense")
 
     def gen(sp):
-        sp.add_argument("--llm", help="gemma3-270m (default), smollm2-135m, or a path to a .gguf file")
+        sp.add_argument("--llm", help="tier: fast (Gemma 3 270M), balanced (Qwen2.5-Coder-0.5B, default), quality "
+                                       "(Qwen2.5-Coder-1.5B); a packaged name (models.txt) or a path to a .gguf file")
         sp.add_argument("-k", "--k", type=int, help="passages to retrieve (default 5)")
         sp.add_argument("--max-tokens", dest="max_tokens", type=int, help="cap on generated tokens")
         sp.add_argument("--language", choices=["auto", "fr", "en"], help="answer language")
@@ -138,7 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--out", type=Path, default=Path("reports/eval.json"), help="JSON report path")
     sp.add_argument("--md", type=Path, help="Markdown report path")
     sp.add_argument("--compare", nargs="+", metavar="CONFIG",
-                    help="named configurations to compare (see `rag eval --list-configs`)")
+                    help="named configurations to compare in one run: default, fast, balanced, quality, baseline "
+                         "(LlamaIndex-style plain pipeline), hybrid, bm25, dense, dense-minilm, hybrid-minilm, "
+                         "headers, gemma, smollm2")
     sp.add_argument("--chart", type=Path, help="PNG bar chart path (with --compare)")
     sp.add_argument("--limit", type=int, help="only the first N questions")
     sp.set_defaults(func=cmd_eval)

@@ -15,7 +15,6 @@ build never leaves a half-written index.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -32,6 +31,7 @@ import numpy as np
 from .articles import load_articles, seed_files
 from .chunking import chunk_articles
 from .errors import CorruptIndexError, SeedsError, StaleIndexError
+from .fileutil import sha256_file
 from .records import Chunk
 from .settings import Settings
 from .text import sentence_spans
@@ -57,12 +57,7 @@ def _safe_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[-80:]
 
 
-def _sha_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+_sha_file = sha256_file
 
 
 def seed_hashes(seeds_dir: Path) -> dict[str, str]:

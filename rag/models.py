@@ -9,12 +9,11 @@ from __future__ import annotations
 import importlib.metadata as md
 import importlib.util
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ModelNotFoundError
-
-import hashlib
-from dataclasses import dataclass
+from .fileutil import sha256_file
 
 
 @dataclass(frozen=True)
@@ -115,14 +114,6 @@ def _gemma_path(models_dir: Path) -> Path:
     return target
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 22), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _split_path(name: str, models_dir: Path) -> Path:
     """Join a split GGUF once (verifying size and sha256); later calls check the size only."""
     spec = SPLIT_LLMS[name]
@@ -147,7 +138,7 @@ def _split_path(name: str, models_dir: Path) -> Path:
             with part.open("rb") as f:
                 for block in iter(lambda: f.read(1 << 22), b""):
                     out.write(block)
-    size, digest = tmp.stat().st_size, _sha256(tmp)
+    size, digest = tmp.stat().st_size, sha256_file(tmp)
     if size != spec.size or digest != spec.sha256:
         tmp.unlink(missing_ok=True)
         raise ModelNotFoundError(

@@ -208,12 +208,20 @@ class Pipeline:
         views = {e.n: support.PassageView(text=e.prompt_text, sentences=tuple(
             (x.start, x.end, x.text) for x in e.sentences)) for e in excerpts}
         kept, dropped, cites, checks = [], [], {}, []
+        floor = self.settings.tuned("support_min")
         for claim in support.claim_sentences(text):
             cited = cit.markers(claim) or list(views)
             check = support.check_claim(claim, cited=cited, passages=views, question=question,
                                         similarity=self._similarity, strip=cit.strip_markers)
-            ok = bool(cit.strip_markers(claim).strip(" .")) and support.supported(
-                check, min_similarity=self.settings.tuned("support_min"))
+            others = [n for n in views if n not in cited]
+            if not support.supported(check, min_similarity=floor) and others:
+                # small models often cite the wrong excerpt: a claim another excerpt supports is
+                # kept, citing that excerpt instead
+                alt = support.check_claim(claim, cited=others, passages=views, question=question,
+                                          similarity=self._similarity, strip=cit.strip_markers)
+                if support.supported(alt, min_similarity=floor):
+                    check, claim = alt, _append_marker(cit.strip_markers(claim), alt.passage)
+            ok = bool(cit.strip_markers(claim).strip(" .")) and support.supported(check, min_similarity=floor)
             checks.append({"sentence": claim, "passage": check.passage, "similarity": round(check.similarity, 4),
                            "problems": check.problems, "kept": ok})
             if not ok:

@@ -117,4 +117,5 @@ def clean_generation(text: str, *, question: str = "") -> str:
 
 
 def is_not_found(text: str) -> bool:
-    return fold(text).startswith("not found")
+    """The model's refusal: the answer starts with it, or holds it in capitals."""
+    return fold(text).startswith("not found") or NOT_FOUND in text

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
+from .lexical import tokenize
 from .text import canonical, entities, fold, sentence_spans
 
 # --- numbers ---------------------------------------------------------------------------------
@@ -158,6 +159,7 @@ class ClaimCheck:
     missing_names: tuple[str, ...] = ()
     instruction: bool = False
     foreign_url: bool = False
+    unanchored: bool = False  # shares no word (stemmed) with the question or the passage
 
     @property
     def problems(self) -> list[str]:
@@ -170,6 +172,8 @@ class ClaimCheck:
             out.append("reads as an instruction")
         if self.foreign_url:
             out.append("a link the passages do not hold")
+        if self.unanchored:
+            out.append("no word in common with the question or the passage")
         return out
 
 
@@ -197,7 +201,8 @@ def check_claim(claim: str, *, cited: Sequence[int], passages: dict[int, "Passag
             missing_numbers=tuple(sorted(unsupported_numbers(body, view.text, question=question))),
             missing_names=tuple(sorted(unsupported_names(body, view.text, question=question))),
             instruction=looks_like_instruction(body),
-            foreign_url=bool(urls(body) - urls(question) - urls(view.text)))
+            foreign_url=bool(urls(body) - urls(question) - urls(view.text)),
+            unanchored=not set(tokenize(body)) & set(tokenize(f"{view.text} {question}")))
         if best is None or (len(check.problems), -check.similarity) < (len(best.problems), -best.similarity):
             best = check
     if best is None:
