@@ -19,7 +19,7 @@ from .followup import standalone_question
 from .index import IndexData, ensure_index
 from .llm import FirstTokenProbe
 from .prompt import (NOT_FOUND_SPELLINGS, REFUSAL, STOP, chat_messages, clean_generation, detect_language,
-                     fewshot_prompt, is_not_found)
+                     fewshot_prompt, is_not_found, trim_unfinished)
 from .lexical import tokenize
 from .records import Answer, Citation, Hit
 from .refusal import Signals, decide, is_nonsense
@@ -143,8 +143,9 @@ class Pipeline:
         prompt = (self.llm.render(chat_messages(standalone, texts, lang=lang)) if self.llm.chat
                   else fewshot_prompt(standalone, texts, lang=lang))
         probe = FirstTokenProbe(NOT_FOUND_SPELLINGS) if self.llm.chat else None
-        raw, first = "", None
+        raw, first, n_tokens = "", None, 0
         for tok in self.llm.stream(prompt, max_tokens=s.max_tokens, stop=STOP, probe=probe):
+            n_tokens += 1
             if first is None:
                 first = time.perf_counter()
                 decision = decide(Signals(**{**vars(signals), "not_found": probe and probe.p}),
@@ -156,6 +157,8 @@ class Pipeline:
             yield Event("token", tok)
         p_not = None if probe is None else probe.p
         text = clean_generation(raw, question=standalone)
+        if n_tokens >= s.max_tokens:  # cut by the cap
+            text = trim_unfinished(text)
         if decision.refused or is_not_found(text):
             yield from self._refuse(lang, decision.reason or "the model found no answer", t0, timings, base,
                                     not_found=p_not)

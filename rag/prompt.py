@@ -116,6 +116,18 @@ def clean_generation(text: str, *, question: str = "") -> str:
     return text.strip()
 
 
+def trim_unfinished(text: str) -> str:
+    """An answer cut by the token cap: drop the unfinished last sentence when a finished one
+    comes before it, else mark the cut with an ellipsis."""
+    body = re.sub(r"(\s*\[\d{1,2}(?:\s*,\s*\d{1,2})*\])+\s*$", "", text).rstrip()
+    if not body or body[-1] in ".!?…»\")":
+        return text
+    ends = [m.end() for m in re.finditer(r"[.!?](?:\s*\[\d{1,2}(?:\s*,\s*\d{1,2})*\])*(?=\s)", text)]
+    if ends:
+        return text[:ends[-1]].rstrip()
+    return text.rstrip() + "…"
+
+
 def is_not_found(text: str) -> bool:
     """The model's refusal: the answer starts with it, or holds it in capitals."""
     return fold(text).startswith("not found") or NOT_FOUND in text

@@ -1,5 +1,6 @@
 from rag import citations as cit
-from rag.prompt import NOT_FOUND, STOP, chat_messages, clean_generation, detect_language, fewshot_prompt, is_not_found
+from rag.prompt import (NOT_FOUND, STOP, chat_messages, clean_generation, detect_language, fewshot_prompt,
+                        is_not_found, trim_unfinished)
 from rag.retrieve import rrf
 
 
@@ -94,3 +95,11 @@ def test_extractive_answer_prefers_the_top_passage_and_quotes_in_order():
                                 lead="D'après les articles :")
     assert out == ("D'après les articles : « Laissons le choix aux entreprises. » [1] "
                    "« Les gens sont prêts à payer pour ce service. » [1]")
+
+
+def test_an_answer_cut_by_the_token_cap_loses_its_unfinished_sentence():
+    assert trim_unfinished("He proposed tiers [1]. People who want speed pay for") == "He proposed tiers [1]."
+    assert trim_unfinished("He proposed tiers like on a train with first and") == \
+        "He proposed tiers like on a train with first and…"
+    assert trim_unfinished("He proposed tiers [1].") == "He proposed tiers [1]."
+    assert trim_unfinished("Il propose un modèle (le train) [1]") == "Il propose un modèle (le train) [1]"
