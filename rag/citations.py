@@ -1,4 +1,4 @@
-"""Citation repair, grounding check and evidence selection: pure functions, no model.
+"""Citation markers and evidence-sentence selection: pure functions, no model.
 
 A small model's prose is weak, so every answer carries its proof: for each cited passage
 the sentence that best supports the answer (and the question) is the ``evidence``.
@@ -115,27 +115,3 @@ def extractive_answer(sents: list[Sentence], *, question: str, lead: str, n: int
     quotes = [f"« {' '.join(s.text.strip(' «»').removeprefix('(…)').split())} » [{s.passage}]"
               for s in sorted(top, key=lambda s: (s.passage, s.start))]
     return f"{lead} " + " ".join(quotes)
-
-
-def grounding(answer: str, question: str, passages_text: str) -> float:
-    """Share of the answer's own content terms (those not already in the question) found in
-    the passages. Low grounding means the model wrote something the passages do not say."""
-    q_terms = set(tokenize(question))
-    a_terms = set(tokenize(strip_markers(answer))) - q_terms
-    if not a_terms:
-        return 0.0
-    p_terms = set(tokenize(passages_text))
-    if any(t.isdigit() and t not in p_terms for t in a_terms):
-        return 0.0  # a number the passages do not contain is invented
-    return len(a_terms & p_terms) / len(a_terms)
-
-
-def attach_markers(answer: str, sents: list[Sentence], *, question: str) -> str:
-    """When the model cited nothing, cite the passage holding the best supporting sentence."""
-    best = best_sentence(sents, question=question, answer=answer)
-    if best is None:
-        return answer
-    body = answer.rstrip()
-    end = body[-1] if body and body[-1] in ".!?" else ""
-    body = body[:-1].rstrip() if end else body
-    return f"{body} [{best.passage}]{end}"

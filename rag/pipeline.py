@@ -139,6 +139,9 @@ class Pipeline:
         self._warm_prefix()
         sents = self._sentences(r.hits, r.query_vectors)
         excerpts = compose.select(sents, r.hits, question=standalone, budget_chars=int(s.tuned("context_chars")))
+        if not excerpts:  # every sentence was filtered out (planted instructions only)
+            yield from self._refuse(lang, "no usable passage", t0, timings, base)
+            return
         texts = [e.prompt_text for e in excerpts]
         prompt = (self.llm.render(chat_messages(standalone, texts, lang=lang)) if self.llm.chat
                   else fewshot_prompt(standalone, texts, lang=lang))
@@ -171,7 +174,7 @@ class Pipeline:
                 yield from self._refuse(lang, f"no supported answer (P(NOT FOUND)={p_not:.2f})", t0, timings, base,
                                         not_found=p_not)
                 return
-            text, cites = self._quote(excerpts, sents, standalone, lang)
+            text, cites = self._quote(excerpts, standalone, lang)
         t_end = time.perf_counter()
         timings.update(first_token_ms=((first or t_end) - t0) * 1000, total_ms=(t_end - t0) * 1000)
         yield Event("answer", answer=Answer(answer=text, refused=False, citations=cites, timings=timings,
@@ -242,8 +245,7 @@ class Pipeline:
         answer = " ".join(kept)
         return answer, [cites[n] for n in cit.markers(answer) if n in cites], dropped, checks
 
-    def _quote(self, excerpts: list[compose.Excerpt], sents: list[cit.Sentence], question: str, lang: str
-               ) -> tuple[str, list[Citation]]:
+    def _quote(self, excerpts: list[compose.Excerpt], question: str, lang: str) -> tuple[str, list[Citation]]:
         """No supported sentence: quote the sentence that answers, numbered as its excerpt."""
         shown = [cit.Sentence(e.n, x.start, x.end, x.text, x.dense, x.about) for e in excerpts for x in e.sentences]
         text = cit.extractive_answer(shown, question=question, lead=EXTRACTIVE_LEAD[lang], n=2) or ""

@@ -22,18 +22,9 @@ def test_candidate_sentences_carry_article_offsets():
     assert s[-1].passage == 2 and s[-1].start == 500
 
 
-def test_attach_markers_cites_the_supporting_passage():
-    out = cit.attach_markers("Il propose de former les conseillers.", _sents(), question="Que propose Paul Martin ?")
-    assert out == "Il propose de former les conseillers [2]."
-
-
-def test_best_sentence_and_grounding():
+def test_best_sentence_for_a_number_question():
     best = cit.best_sentence(_sents(), question="Combien d'appels en mars ?", answer="4 500 appels")
     assert best.passage == 1 and "4 500" in best.text
-    passages = "Le standard a reçu 4 500 appels en mars."
-    assert cit.grounding("Il a reçu 4 500 appels [1].", "Combien d'appels ?", passages) == 1.0
-    assert cit.grounding("Il écrit des articles sur le tourisme.", "Que propose Duha ?", passages) == 0.0
-    assert cit.grounding("Le standard a reçu des appels en 2014.", "Quand ?", passages) == 0.0
 
 
 def test_rrf_fuses_rankings():
