@@ -131,8 +131,8 @@ class Pipeline:
                     standalone_question=standalone if standalone != question else None)
         signals = Signals(relevance=r.relevance if r.hits else 0.0, nonsense=is_nonsense(standalone, known=self._known),
                           missing_number=bool(r.hits) and missing_number(standalone, r.hits))
-        decision = decide(signals, relevance_min=s.tuned("refuse_below"),
-                          not_found_max=s.tuned("not_found_max"))
+        limits = {"relevance_min": s.tuned("refuse_below"), "not_found_max": s.tuned("not_found_max")}
+        decision = decide(signals, **limits)
         if not r.hits or decision.refused:
             yield from self._refuse(lang, decision.reason or "nothing retrieved", t0, timings, base)
             return
@@ -151,9 +151,7 @@ class Pipeline:
             n_tokens += 1
             if first is None:
                 first = time.perf_counter()
-                decision = decide(Signals(**{**vars(signals), "not_found": probe and probe.p}),
-                                  relevance_min=s.tuned("refuse_below"),
-                                  not_found_max=s.tuned("not_found_max"))
+                decision = decide(Signals(**{**vars(signals), "not_found": probe and probe.p}), **limits)
                 if decision.refused:
                     break
             raw += tok
