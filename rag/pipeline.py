@@ -194,15 +194,21 @@ class Pipeline:
 
         return word in _stopwords() or (self.index.bm25 is not None and self.index.bm25.knows(word))
 
-    def _similarity(self, text: str, candidates: list[str]) -> list[float]:
-        """Cosines in the multilingual space of the first dense encoder (term overlap without one)."""
-        if not candidates:
-            return []
+    def _similarity(self) -> Callable[[str, list[str]], list[float]]:
+        """Cosines in the multilingual space of the first dense encoder (term overlap without one).
+        One function per answer: each text is encoded once, however many claims it is checked against."""
         if not self.encoders:
-            return [cit.overlap(set(tokenize(text)), c) for c in candidates]
+            return lambda text, candidates: [cit.overlap(set(tokenize(text)), c) for c in candidates]
         enc = next(iter(self.encoders.values()))
-        v = enc.encode([text, *candidates])
-        return [float(x) for x in v[1:] @ v[0]]
+        vectors: dict[str, object] = {}
+
+        def cosines(text: str, candidates: list[str]) -> list[float]:
+            new = [t for t in dict.fromkeys([text, *candidates]) if t not in vectors]
+            if new:
+                vectors.update(zip(new, enc.encode(new)))
+            return [float(vectors[c] @ vectors[text]) for c in candidates]
+
+        return cosines
 
     def _verify(self, text: str, excerpts: list[compose.Excerpt], question: str
                 ) -> tuple[str, list[Citation], list[str], list[dict]]:
@@ -213,16 +219,17 @@ class Pipeline:
             (x.start, x.end, x.text) for x in e.sentences)) for e in excerpts}
         kept, dropped, cites, checks = [], [], {}, []
         floor = self.settings.tuned("support_min")
+        similarity = self._similarity()
         for claim in support.claim_sentences(text):
             cited = cit.markers(claim) or list(views)
             check = support.check_claim(claim, cited=cited, passages=views, question=question,
-                                        similarity=self._similarity, strip=cit.strip_markers)
+                                        similarity=similarity, strip=cit.strip_markers)
             others = [n for n in views if n not in cited]
             if not support.supported(check, min_similarity=floor) and others:
                 # small models often cite the wrong excerpt: a claim another excerpt supports is
                 # kept, citing that excerpt instead
                 alt = support.check_claim(claim, cited=others, passages=views, question=question,
-                                          similarity=self._similarity, strip=cit.strip_markers)
+                                          similarity=similarity, strip=cit.strip_markers)
                 if support.supported(alt, min_similarity=floor):
                     check, claim = alt, _append_marker(cit.strip_markers(claim), alt.passage)
             ok = bool(cit.strip_markers(claim).strip(" .")) and support.supported(check, min_similarity=floor)
