@@ -74,8 +74,8 @@ def classify(line: str) -> str:
     return "text"
 
 
-def parse_article(source: str, raw: str) -> Article:
-    """Parse one decoded seed file. A file without the magazine header is plain text."""
+def parse_article(source: str, raw: str, *, pages: tuple[int, ...] = ()) -> Article:
+    """Parse one document's text. A text without the magazine header is plain text."""
     lines = _lines(raw)
     if not lines:
         raise SeedsError(f"{source}: the file is empty")
@@ -94,7 +94,7 @@ def parse_article(source: str, raw: str) -> Article:
                     body_from += 1
             break
     else:
-        log.warning("%s: no 'Publié le …' header found; loaded as plain text", source)
+        log.info("%s: no 'Publié le …' header found; read as plain text", source)
     blocks = []
     for s, e in lines[body_from:]:
         if _FOOTER.match(raw[s:e]):
@@ -103,38 +103,31 @@ def parse_article(source: str, raw: str) -> Article:
     if not blocks:
         raise SeedsError(f"{source}: no body text after the header")
     return Article(source=source, title=title, date=date, publisher=publisher,
-                   raw=raw, blocks=tuple(blocks), sha256=sha)
-
-
-def read_seed(path: Path) -> str:
-    data = path.read_bytes()
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise SeedsError(
-            f"{path.name}: not UTF-8 (byte 0x{data[err.start]:02x} at offset {err.start}); "
-            "re-save it as UTF-8 to index it"
-        ) from None
+                   raw=raw, blocks=tuple(blocks), sha256=sha, pages=pages)
 
 
 def seed_files(seeds_dir: Path) -> list[Path]:
+    """The documents of the collection: every visible file (unsupported types are reported
+    when loading, not silently ignored)."""
     if not seeds_dir.is_dir():
-        raise SeedsError(f"seeds directory not found: {seeds_dir} (set RAG_SEEDS_DIR or --seeds)")
-    files = sorted(p for p in seeds_dir.iterdir() if p.suffix.lower() in {".txt", ".md"} and p.is_file())
+        raise SeedsError(f"documents folder not found: {seeds_dir} (set RAG_SEEDS_DIR or --seeds)")
+    files = sorted(p for p in seeds_dir.iterdir() if p.is_file() and not p.name.startswith("."))
     if not files:
-        raise SeedsError(f"no .txt article in {seeds_dir}")
+        raise SeedsError(f"no document in {seeds_dir}")
     return files
 
 
 def load_articles(seeds_dir: Path) -> tuple[list[Article], list[str]]:
-    """Every readable seed as an Article, plus one warning per file skipped (never raises
+    """Every readable document as an Article, plus one warning per file skipped (never raises
     for a single bad file; raises SeedsError when nothing at all is usable)."""
+    from .documents import read_document
+
     articles, warnings = [], []
     for path in seed_files(seeds_dir):
         try:
-            articles.append(parse_article(path.name, read_seed(path)))
+            articles.append(read_document(path))
         except SeedsError as err:
             warnings.append(f"skipped {err}")
     if not articles:
-        raise SeedsError(f"no usable article in {seeds_dir}: " + "; ".join(warnings))
+        raise SeedsError(f"no usable document in {seeds_dir}: " + "; ".join(warnings))
     return articles, warnings

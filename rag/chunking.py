@@ -112,9 +112,17 @@ def chunk_article(article: Article, cfg: ChunkingConfig, *, first_id: int = 0) -
     flush()
     return [
         Chunk(id=first_id + i, source=article.source, title=article.title, date=article.date,
-              start=s, end=e, text=article.raw[s:e], header=h)
+              start=s, end=e, text=article.raw[s:e], header=h, **_pages(article, s, e))
         for i, (s, e, h) in enumerate(spans)
     ]
+
+
+def _pages(article: Article, start: int, end: int) -> dict:
+    """Page of a span's start and the page breaks inside it (formats with pages only)."""
+    if not article.pages:
+        return {}
+    page = sum(1 for p in article.pages if p <= start) or 1
+    return {"page": page, "page_starts": tuple(p for p in article.pages if start < p < end)}
 
 
 def chunk_articles(articles: list[Article], cfg: ChunkingConfig) -> list[Chunk]:

@@ -102,6 +102,13 @@ def cmd_ui(args) -> int:
     return 0
 
 
+def cmd_serve(args) -> int:
+    from .server import serve
+
+    serve(_settings(args), host=args.host, port=args.port, progress=_progress)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="rag", description="Offline question answering over the articles in seeds/.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -152,6 +159,14 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--host", default="127.0.0.1", help="bind address (default: loopback only)")
     sp.add_argument("--port", type=int, default=7860)
     sp.set_defaults(func=cmd_ui)
+
+    sp = sub.add_parser("serve", help="HTTP API: OpenAI-compatible chat with citations, /v1/ask, documents")
+    common(sp)
+    gen(sp)
+    sp.add_argument("--host", default="127.0.0.1",
+                    help="bind address (default: loopback only; any other address requires RAG_API_KEY)")
+    sp.add_argument("--port", type=int, default=8000)
+    sp.set_defaults(func=cmd_serve)
     return p
 
 

@@ -17,6 +17,10 @@ class SeedsError(RagError):
     """The seeds directory is missing or holds no usable article."""
 
 
+class DocumentError(SeedsError):
+    """One document cannot be read: wrong type, corrupt, encrypted, no text."""
+
+
 class IndexError_(RagError):
     """The index on disk is missing, corrupt, stale or foreign."""
 

@@ -15,6 +15,7 @@ build never leaves a half-written index.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -30,13 +31,13 @@ import numpy as np
 
 from .articles import load_articles, seed_files
 from .chunking import chunk_articles
-from .errors import CorruptIndexError, SeedsError, StaleIndexError
+from .errors import CorruptIndexError, RagError, SeedsError, StaleIndexError
 from .fileutil import sha256_file
 from .records import Chunk
 from .settings import Settings
 from .text import sentence_spans
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
 
@@ -91,13 +92,8 @@ def dense_rows(chunks: list[Chunk], *, with_headers: bool) -> tuple[np.ndarray, 
 
 
 def build_index(settings: Settings, *, progress: Progress | None = None) -> tuple[Path, list[str]]:
-    """Build the whole index into a temp dir and swap it in. Returns (path, warnings)."""
-    from tqdm import tqdm
-
-    from .embedders import get_embedder
-    from .lexical import Bm25Index
-    from .vectorstore import VectorStore
-
+    """Build the index into a temp dir and swap it in (rows of unchanged documents keep their
+    vectors from the index it replaces). Returns (path, warnings)."""
     say = progress or (lambda msg: None)
     t0 = time.perf_counter()
     articles, warnings = load_articles(settings.seeds_dir)
@@ -107,6 +103,34 @@ def build_index(settings: Settings, *, progress: Progress | None = None) -> tupl
     say(f"{len(articles)} articles -> {len(chunks)} chunks")
     target = settings.index_dir
     target.parent.mkdir(parents=True, exist_ok=True)
+    with _build_lock(target):
+        return _build(settings, articles, chunks, warnings, target=target, say=say, t0=t0,
+                      bar=progress is not None)
+
+
+@contextlib.contextmanager
+def _build_lock(target: Path):
+    """One build of an index at a time; under the lock, build directories left by a killed
+    build are removed."""
+    import fcntl
+
+    with open(target.parent / f".{target.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        for left in target.parent.glob(f".{target.name}.building-*"):
+            shutil.rmtree(left, ignore_errors=True)
+        for left in target.parent.glob(f".{target.name}.old-*"):
+            shutil.rmtree(left, ignore_errors=True)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _build(settings: Settings, articles: list, chunks: list[Chunk], warnings: list[str], *, target: Path,
+           say: Progress, t0: float, bar: bool) -> tuple[Path, list[str]]:
+    from .lexical import Bm25Index
+    from .vectorstore import VectorStore
+
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent))
     try:
         with (tmp / "chunks.jsonl").open("w", encoding="utf-8") as f:
@@ -119,10 +143,7 @@ def build_index(settings: Settings, *, progress: Progress | None = None) -> tupl
                              for c in chunks]).save(tmp / "bm25")
         if "dense" in settings.retriever_list:
             for name in settings.embedder_list:
-                enc = get_embedder(name)
-                batches = [texts[i:i + 32] for i in range(0, len(texts), 32)]
-                vecs = np.vstack([enc.encode(b) for b in tqdm(
-                    batches, desc=f"embedding ({name})", unit="batch", disable=progress is None)])
+                vecs = _embed(texts, name, reuse=_previous_vectors(settings, name), say=say, bar=bar)
                 np.save(tmp / f"dense-{_safe_name(name)}.npy", vecs)
                 VectorStore.build(vecs, hnsw_threshold=settings.hnsw_threshold).save(
                     tmp / f"dense-{_safe_name(name)}.faiss")
@@ -133,7 +154,8 @@ def build_index(settings: Settings, *, progress: Progress | None = None) -> tupl
             "signature": settings.index_signature(),
             "retrievers": settings.retriever_list,
             "articles": {a.source: {"sha256": _sha_file(settings.seeds_dir / a.source), "title": a.title,
-                                    "date": a.date} for a in articles},
+                                    "date": a.date, "chunks": sum(c.source == a.source for c in chunks),
+                                    "pages": len(a.pages) or None, "chars": len(a.raw)} for a in articles},
             "seeds": seed_hashes(settings.seeds_dir),
             "skipped": warnings,
             "n_chunks": len(chunks),
@@ -148,6 +170,42 @@ def build_index(settings: Settings, *, progress: Progress | None = None) -> tupl
         raise
     say(f"index built in {time.perf_counter() - t0:.1f} s: {target}")
     return target, warnings
+
+
+def _previous_vectors(settings: Settings, name: str) -> dict[str, np.ndarray]:
+    """Text → vector of the index being replaced, when it was built the same way: only new or
+    changed documents are embedded again."""
+    d = settings.index_dir
+    try:
+        manifest = read_manifest(d)
+        if manifest.get("format_version") != FORMAT_VERSION or manifest.get("signature") != settings.index_signature():
+            return {}
+        chunks = [Chunk.from_dict(json.loads(line)) for line in
+                  (d / "chunks.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+        _, texts = dense_rows(chunks, with_headers=settings.context_headers)
+        vecs = np.load(d / f"dense-{_safe_name(name)}.npy", mmap_mode="r")
+        if len(vecs) != len(texts):
+            return {}
+        return dict(zip(texts, vecs))
+    except (RagError, OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
+def _embed(texts: list[str], name: str, *, reuse: dict, say: Progress, bar: bool) -> np.ndarray:
+    from tqdm import tqdm
+
+    from .embedders import get_embedder
+
+    todo = list(dict.fromkeys(t for t in texts if t not in reuse))
+    if reuse:
+        say(f"{name}: {len(texts) - len(todo)} rows reused from the previous index, {len(todo)} to embed")
+    new: dict[str, np.ndarray] = {}
+    if todo:
+        enc = get_embedder(name)
+        batches = [todo[i:i + 64] for i in range(0, len(todo), 64)]
+        for b in tqdm(batches, desc=f"embedding ({name})", unit="batch", disable=not bar):
+            new.update(zip(b, enc.encode(b)))
+    return np.vstack([np.asarray(new[t] if t in new else reuse[t], dtype=np.float32) for t in texts])
 
 
 def _swap_into_place(tmp: Path, target: Path) -> None:
@@ -212,7 +270,7 @@ def load_index(settings: Settings, *, verify: bool = True) -> IndexData:
             if _sha_file(p) != sha:
                 raise CorruptIndexError(f"index file corrupt (checksum mismatch): {p}; {fix}")
     try:
-        chunks = [Chunk(**json.loads(line)) for line in
+        chunks = [Chunk.from_dict(json.loads(line)) for line in
                   (d / "chunks.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
         rows = np.asarray(json.loads((d / "rows.json").read_text()), dtype=np.int64).reshape(-1, 3)
         dense = {}

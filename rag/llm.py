@@ -39,8 +39,9 @@ class Generator(Protocol):
         """Chat messages → one prompt string ending where the assistant starts."""
 
     def stream(self, prompt: str, *, max_tokens: int, stop: list[str],
-               probe: FirstTokenProbe | None = None) -> Iterator[str]:
-        """Tokens of a greedy continuation of ``prompt``; ``probe`` is filled before the first."""
+               probe: FirstTokenProbe | None = None, temperature: float | None = None) -> Iterator[str]:
+        """Tokens of a continuation of ``prompt`` (greedy unless ``temperature`` says otherwise);
+        ``probe`` is filled before the first."""
 
     def warm(self, prefix: str, *, cache_dir: Path | None = None) -> None:
         """Evaluate a prompt prefix every question shares (instructions, examples) now, or
@@ -136,7 +137,7 @@ class LlamaGenerator:
         return self._token_ids[spelling][0]
 
     def stream(self, prompt: str, *, max_tokens: int, stop: list[str],
-               probe: FirstTokenProbe | None = None) -> Iterator[str]:
+               probe: FirstTokenProbe | None = None, temperature: float | None = None) -> Iterator[str]:
         processors = None
         if probe is not None:
             from llama_cpp import LogitsProcessorList
@@ -156,7 +157,8 @@ class LlamaGenerator:
 
             processors = LogitsProcessorList([first_step])
         with self.lock:
-            it = self._llm.create_completion(prompt, max_tokens=max_tokens, stop=stop, temperature=self.temperature,
+            it = self._llm.create_completion(prompt, max_tokens=max_tokens, stop=stop,
+                                             temperature=self.temperature if temperature is None else temperature,
                                              stream=True, repeat_penalty=1.1, logits_processor=processors)
             for part in it:
                 text = part["choices"][0]["text"]

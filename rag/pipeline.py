@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterator
 
 from . import citations as cit
-from . import compose, support
+from . import compose, verify
 from .errors import EmptyQuestionError, QuestionTooLongError
 from .followup import standalone_question
 from .index import IndexData, ensure_index
@@ -31,7 +31,9 @@ EXTRACTIVE_LEAD = {"en": "The articles say (quoted in French):", "fr": "D'après
 
 @dataclass
 class Event:
-    """A streamed event: ``kind`` is 'status', 'token' or 'answer'."""
+    """A streamed event. ``kind``: 'status' (a rewritten question), 'token' (the model's raw words, a
+    draft), 'sentence' (verified answer text, final: the sentences joined give ``Answer.answer``) or
+    'answer' (the finished Answer record)."""
 
     kind: str
     text: str = ""
@@ -47,6 +49,11 @@ class Pipeline:
         self._llm = llm
         self._row_of: dict | None = None
         self._warmed = False
+
+    def reload_index(self) -> None:
+        """Pick up an index rebuilt after documents were added or removed (models stay loaded)."""
+        self.index = ensure_index(self.settings)
+        self._row_of = None
 
     # -- lazily loaded heavy parts (once per process) --
     @property
@@ -108,16 +115,19 @@ class Pipeline:
                 f"{self.settings.max_question_chars} (RAG_MAX_QUESTION_CHARS)")
         return question.strip()
 
-    def ask(self, question: str, *, history: list[str] | None = None, k: int | None = None) -> Answer:
+    def ask(self, question: str, **options) -> Answer:
+        """The finished answer; ``options`` are those of ``stream``."""
         answer = None
-        for ev in self.stream(question, history=history, k=k):
+        for ev in self.stream(question, **options):
             if ev.kind == "answer":
                 answer = ev.answer
         return answer
 
     def stream(self, question: str, *, history: list[str] | None = None, k: int | None = None,
-               language: str | None = None) -> Iterator[Event]:
+               language: str | None = None, max_tokens: int | None = None,
+               temperature: float | None = None) -> Iterator[Event]:
         s = self.settings
+        cap = max_tokens or s.max_tokens
         t0 = time.perf_counter()
         question = self.validate(question)
         standalone = standalone_question(question, history or [])
@@ -146,8 +156,11 @@ class Pipeline:
         prompt = (self.llm.render(chat_messages(standalone, texts, lang=lang)) if self.llm.chat
                   else fewshot_prompt(standalone, texts, lang=lang))
         probe = FirstTokenProbe(NOT_FOUND_SPELLINGS) if self.llm.chat else None
+        checker = verify.AnswerChecker(excerpts, question=standalone, similarity=self._similarity(),
+                                       min_similarity=s.tuned("support_min"))
+        feed = verify.SentenceFeed()
         raw, first, n_tokens = "", None, 0
-        for tok in self.llm.stream(prompt, max_tokens=s.max_tokens, stop=STOP, probe=probe):
+        for tok in self.llm.stream(prompt, max_tokens=cap, stop=STOP, probe=probe, temperature=temperature):
             n_tokens += 1
             if first is None:
                 first = time.perf_counter()
@@ -156,16 +169,21 @@ class Pipeline:
                     break
             raw += tok
             yield Event("token", tok)
+            partial = clean_generation(raw, question=standalone)
+            if not is_not_found(partial):
+                yield from self._checked(checker, feed.finished(partial))
         p_not = None if probe is None else probe.p
         text = clean_generation(raw, question=standalone)
-        if n_tokens >= s.max_tokens:  # cut by the cap
+        if n_tokens >= cap:  # cut by the cap
             text = trim_unfinished(text)
-        if decision.refused or is_not_found(text):
+        if not checker.kept and (decision.refused or is_not_found(text)):
             yield from self._refuse(lang, decision.reason or "the model found no answer", t0, timings, base,
                                     not_found=p_not)
             return
         generated = text
-        text, cites, dropped, checks = self._verify(text, excerpts, standalone)
+        if not is_not_found(text):
+            yield from self._checked(checker, feed.finished(text, final=True))
+        text, cites = checker.answer, checker.citations
         extractive = not cites
         if extractive:
             if p_not is not None and p_not >= s.tuned("not_found_unsupported"):
@@ -173,6 +191,8 @@ class Pipeline:
                                         not_found=p_not)
                 return
             text, cites = self._quote(excerpts, standalone, lang)
+            yield Event("sentence", text)
+        dropped, checks = checker.dropped, checker.checks
         t_end = time.perf_counter()
         timings.update(first_token_ms=((first or t_end) - t0) * 1000, total_ms=(t_end - t0) * 1000)
         yield Event("answer", answer=Answer(answer=text, refused=False, citations=cites, timings=timings,
@@ -184,6 +204,7 @@ class Pipeline:
                 not_found: float | None = None) -> Iterator[Event]:
         text = REFUSAL[lang]
         yield Event("token", text)
+        yield Event("sentence", text)
         now = (time.perf_counter() - t0) * 1000
         timings.update(first_token_ms=timings.get("first_token_ms", now), total_ms=now)
         yield Event("answer", answer=Answer(answer=text, refused=True, citations=[], timings=timings,
@@ -210,45 +231,13 @@ class Pipeline:
 
         return cosines
 
-    def _verify(self, text: str, excerpts: list[compose.Excerpt], question: str
-                ) -> tuple[str, list[Citation], list[str], list[dict]]:
-        """Keep the answer sentences that their cited excerpt supports (a sentence citing nothing
-        is checked against every excerpt); cite, for each, the sentence that supports it."""
-        text = cit.drop_invalid_markers(text, len(excerpts))
-        views = {e.n: support.PassageView(text=e.prompt_text, sentences=tuple(
-            (x.start, x.end, x.text) for x in e.sentences)) for e in excerpts}
-        kept, dropped, cites, checks = [], [], {}, []
-        floor = self.settings.tuned("support_min")
-        similarity = self._similarity()
-        for claim in support.claim_sentences(text):
-            cited = cit.markers(claim) or list(views)
-            check = support.check_claim(claim, cited=cited, passages=views, question=question,
-                                        similarity=similarity, strip=cit.strip_markers)
-            others = [n for n in views if n not in cited]
-            if not support.supported(check, min_similarity=floor) and others:
-                # small models often cite the wrong excerpt: a claim another excerpt supports is
-                # kept, citing that excerpt instead
-                alt = support.check_claim(claim, cited=others, passages=views, question=question,
-                                          similarity=similarity, strip=cit.strip_markers)
-                if support.supported(alt, min_similarity=floor):
-                    check, claim = alt, _append_marker(cit.strip_markers(claim), alt.passage)
-            ok = bool(cit.strip_markers(claim).strip(" .")) and support.supported(check, min_similarity=floor)
-            checks.append({"sentence": claim, "passage": check.passage, "similarity": round(check.similarity, 4),
-                           "problems": check.problems, "kept": ok})
-            if not ok:
-                dropped.append(claim)
-                continue
-            if not cit.markers(claim):
-                claim = _append_marker(claim, check.passage)
-            kept.append(claim)
-            ex = excerpts[check.passage - 1]
-            span = check.evidence or (ex.hit.chunk.start, ex.hit.chunk.end)
-            cites.setdefault(check.passage, Citation(
-                n=check.passage, chunk=ex.hit.chunk, evidence=ex.hit.chunk.text[span[0] - ex.hit.chunk.start:
-                                                                                  span[1] - ex.hit.chunk.start],
-                evidence_start=span[0], evidence_end=span[1]))
-        answer = " ".join(kept)
-        return answer, [cites[n] for n in cit.markers(answer) if n in cites], dropped, checks
+    @staticmethod
+    def _checked(checker: verify.AnswerChecker, claims: list[str]) -> Iterator[Event]:
+        """Verified sentences as they are finished: what a caller may show as final."""
+        for claim in claims:
+            shown = checker.check(claim)
+            if shown is not None:
+                yield Event("sentence", shown if len(checker.kept) == 1 else " " + shown)
 
     def _quote(self, excerpts: list[compose.Excerpt], question: str, lang: str) -> tuple[str, list[Citation]]:
         """No supported sentence: quote the sentence that answers, numbered as its excerpt."""
@@ -281,8 +270,3 @@ class Pipeline:
             out.append(cit.Sentence(snt.passage, snt.start, snt.end, snt.text, dense, snt.about))
         return out
 
-
-def _append_marker(claim: str, n: int) -> str:
-    body = claim.rstrip()
-    end = body[-1] if body and body[-1] in ".!?" else ""
-    return f"{body[:-1].rstrip() if end else body} [{n}]{end}"

@@ -25,6 +25,7 @@ class Article:
     raw: str
     blocks: tuple[Block, ...]
     sha256: str
+    pages: tuple[int, ...] = ()  # PDF: offset in ``raw`` where each page starts (page 1 first)
 
     def text(self, start: int, end: int) -> str:
         return self.raw[start:end]
@@ -46,6 +47,14 @@ class Chunk:
     end: int
     text: str
     header: str
+    page: int | None = None  # PDF: page of ``start``
+    page_starts: tuple[int, ...] = ()  # PDF: offsets inside the span where the next pages begin
+
+    def page_at(self, offset: int) -> int | None:
+        """The page an offset of this chunk is on (None for formats without pages)."""
+        if self.page is None:
+            return None
+        return self.page + sum(1 for p in self.page_starts if p <= offset)
 
     @property
     def indexed_text(self) -> str:
@@ -53,6 +62,10 @@ class Chunk:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Chunk":
+        return cls(**{**d, "page_starts": tuple(d.get("page_starts", ()))})
 
 
 @dataclass(frozen=True)
@@ -109,6 +122,7 @@ class Answer:
                     "title": c.chunk.title,
                     "date": c.chunk.date,
                     "text": c.chunk.text,
+                    "page": c.chunk.page_at(c.evidence_start),
                     "evidence": c.evidence,
                     "start": c.chunk.start,
                     "end": c.chunk.end,
@@ -124,6 +138,7 @@ class Answer:
                     "text": h.chunk.text,
                     "start": h.chunk.start,
                     "end": h.chunk.end,
+                    "page": h.chunk.page,
                     "score": round(h.score, 6),
                 }
                 for h in self.retrieved

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .chunking import ChunkingConfig
@@ -79,6 +79,15 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(1000, ge=10, le=20000, description="Longer questions are refused.")
     models_dir: Path = Field(PROJECT_ROOT / "models", description="Where packaged GGUF files are assembled.")
     verbose: bool = Field(False, description="Show native library logs (llama.cpp).")
+
+    # --- HTTP API (`rag serve`) ---
+    api_key: SecretStr | None = Field(
+        None, description="Bearer token the API requires (RAG_API_KEY). Required to bind to anything but loopback.")
+    server_queue: int = Field(16, ge=1, le=1024,
+                              description="Requests admitted at once (one runs, the rest wait); more get 429 at once.")
+    max_request_bytes: int = Field(1_000_000, ge=1_000, le=100_000_000, description="Largest JSON request body.")
+    max_upload_bytes: int = Field(20_000_000, ge=1_000, le=1_000_000_000, description="Largest uploaded document.")
+    max_upload_files: int = Field(20, ge=1, le=1000, description="Most documents in one upload.")
 
     @model_validator(mode="after")
     def _check(self):

@@ -35,7 +35,7 @@ class _Silent:
     def warm(self, prefix, *, cache_dir=None):
         pass
 
-    def stream(self, prompt, *, max_tokens, stop, probe=None):
+    def stream(self, prompt, *, max_tokens, stop, probe=None, temperature=None):
         yield "—"
 
 

@@ -53,7 +53,7 @@ class FakeLLM:
     def render(self, messages):
         return "\n".join(f"<{m['role']}>\n{m['content']}" for m in messages) + "\n<assistant>\n"
 
-    def stream(self, prompt, *, max_tokens, stop, probe=None):
+    def stream(self, prompt, *, max_tokens, stop, probe=None, temperature=None):
         self.prompts.append(prompt)
         if probe is not None:
             probe.p = self.p_not(prompt) if callable(self.p_not) else self.p_not

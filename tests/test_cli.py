@@ -18,7 +18,7 @@ def test_empty_question_is_one_clear_line(capsys, settings):
 def test_missing_seeds_dir(capsys, tmp_path):
     code, _, err = _run(capsys, "index", "--seeds", str(tmp_path / "nope"), "--index", str(tmp_path / "i"),
                         "--embedder", "fake")
-    assert code == 2 and "seeds directory not found" in err and str(tmp_path / "nope") in err
+    assert code == 2 and "documents folder not found" in err and str(tmp_path / "nope") in err
 
 
 def test_corrupt_index_reported_with_fix(capsys, settings, monkeypatch):

@@ -63,5 +63,5 @@ def test_missing_or_empty_seeds_dir(tmp_path):
     with pytest.raises(SeedsError, match="not found"):
         load_articles(tmp_path / "nope")
     (tmp_path / "empty").mkdir()
-    with pytest.raises(SeedsError, match="no .txt"):
+    with pytest.raises(SeedsError, match="no document"):
         load_articles(tmp_path / "empty")

@@ -1,0 +1,97 @@
+"""Answer sentences checked one at a time against the excerpts they cite.
+
+A sentence is checked as soon as the model has finished it, so callers can stream only
+verified text: each kept sentence (with its citation marker) is final the moment it is
+returned, and the whole answer is exactly the kept sentences joined by spaces.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from . import citations as cit
+from . import compose, support
+from .records import Citation
+
+Similarity = Callable[[str, list[str]], list[float]]
+
+
+class AnswerChecker:
+    """Keeps the sentences their cited excerpt supports (a sentence citing nothing is checked
+    against every excerpt); a sentence citing the wrong excerpt is re-cited to the one that
+    supports it; each citation's evidence is the sentence that supports the claim."""
+
+    def __init__(self, excerpts: list[compose.Excerpt], *, question: str, similarity: Similarity,
+                 min_similarity: float):
+        self.excerpts = excerpts
+        self.question = question
+        self.similarity = similarity
+        self.floor = min_similarity
+        self.views = {e.n: support.PassageView(text=e.prompt_text, sentences=tuple(
+            (x.start, x.end, x.text) for x in e.sentences)) for e in excerpts}
+        self.kept: list[str] = []
+        self.dropped: list[str] = []
+        self.checks: list[dict] = []
+        self._cites: dict[int, Citation] = {}
+
+    def check(self, claim: str) -> str | None:
+        """The sentence as it should be shown (markers fixed), or None when it is dropped."""
+        claim = cit.drop_invalid_markers(claim, len(self.excerpts))
+        cited = cit.markers(claim) or list(self.views)
+        check = self._check(claim, cited)
+        others = [n for n in self.views if n not in cited]
+        if not support.supported(check, min_similarity=self.floor) and others:
+            # small models often cite the wrong excerpt: a claim another excerpt supports is
+            # kept, citing that excerpt instead
+            alt = self._check(claim, others)
+            if support.supported(alt, min_similarity=self.floor):
+                check, claim = alt, append_marker(cit.strip_markers(claim), alt.passage)
+        ok = bool(cit.strip_markers(claim).strip(" .")) and support.supported(check, min_similarity=self.floor)
+        self.checks.append({"sentence": claim, "passage": check.passage, "similarity": round(check.similarity, 4),
+                            "problems": check.problems, "kept": ok})
+        if not ok:
+            self.dropped.append(claim)
+            return None
+        if not cit.markers(claim):
+            claim = append_marker(claim, check.passage)
+        self.kept.append(claim)
+        ex = self.excerpts[check.passage - 1]
+        chunk = ex.hit.chunk
+        span = check.evidence or (chunk.start, chunk.end)
+        self._cites.setdefault(check.passage, Citation(
+            n=check.passage, chunk=chunk, evidence=chunk.text[span[0] - chunk.start:span[1] - chunk.start],
+            evidence_start=span[0], evidence_end=span[1]))
+        return claim
+
+    def _check(self, claim: str, cited: list[int]) -> support.ClaimCheck:
+        return support.check_claim(claim, cited=cited, passages=self.views, question=self.question,
+                                   similarity=self.similarity, strip=cit.strip_markers)
+
+    @property
+    def answer(self) -> str:
+        return " ".join(self.kept)
+
+    @property
+    def citations(self) -> list[Citation]:
+        return [self._cites[n] for n in cit.markers(self.answer) if n in self._cites]
+
+
+class SentenceFeed:
+    """Splits a growing generation into finished sentences: a sentence is finished once the
+    next one has begun, or when the generation ends."""
+
+    def __init__(self):
+        self.done = 0
+
+    def finished(self, text: str, *, final: bool = False) -> list[str]:
+        claims = support.claim_sentences(text)
+        upto = len(claims) if final else max(len(claims) - 1, 0)
+        new = claims[self.done:upto]
+        self.done = max(self.done, upto)
+        return new
+
+
+def append_marker(claim: str, n: int) -> str:
+    body = claim.rstrip()
+    end = body[-1] if body and body[-1] in ".!?" else ""
+    return f"{body[:-1].rstrip() if end else body} [{n}]{end}"
