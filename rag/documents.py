@@ -281,11 +281,16 @@ def _pdf_paragraphs(page) -> list[str]:
     # paragraphs have more paragraph gaps than line gaps); sub/superscripts are ignored
     gaps = sorted(a[0] - b[0] for a, b in zip(lines, lines[1:]) if a[0] - b[0] > a[1] * 0.5)
     usual = gaps[len(gaps) // 4] if gaps else 0.0
+    # a line inside a paragraph runs to the right margin: a clearly shorter one ends its paragraph
+    # (this also splits pages whose paragraphs are all one line long, where gaps cannot tell)
+    full = max(len(ln[2].strip()) for ln in lines)
     paragraphs, cur = [], []
     for i, (y, size, text) in enumerate(lines):
         if cur:
             gap = lines[i - 1][0] - y
-            new = gap <= 0 or (usual and gap > usual * 1.3) or abs(size - lines[i - 1][1]) > 0.5
+            short = len(lines[i - 1][2].strip()) < 0.7 * full
+            new = (gap <= 0 or (usual and gap > usual * 1.3) or abs(size - lines[i - 1][1]) > 0.5
+                   or short)
             if new:
                 paragraphs.append(_join(cur))
                 cur = []

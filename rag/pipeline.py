@@ -47,13 +47,12 @@ class Pipeline:
         self.index = index or ensure_index(settings, progress=progress)
         self._encoders = encoders
         self._llm = llm
-        self._row_of: dict | None = None
+        self._row_of: tuple | None = None  # (index, {(chunk id, start, end): dense row})
         self._warmed = False
 
     def reload_index(self) -> None:
         """Pick up an index rebuilt after documents were added or removed (models stay loaded)."""
-        self.index = ensure_index(self.settings)
-        self._row_of = None
+        self.index = ensure_index(self.settings)  # answers under way keep the index they started with
 
     # -- lazily loaded heavy parts (once per process) --
     @property
@@ -135,11 +134,12 @@ class Pipeline:
             s.answer_language if s.answer_language != "auto" else detect_language(question))
         if standalone != question:
             yield Event("status", f"standalone question: {standalone}")
-        r = retrieve(self.index, standalone, k=k or s.k, rrf_k=s.rrf_k, encoders=self.encoders)
+        index = self.index  # one index for the whole answer, even if documents change meanwhile
+        r = retrieve(index, standalone, k=k or s.k, rrf_k=s.rrf_k, encoders=self.encoders)
         timings = {"retrieve_ms": (time.perf_counter() - t0) * 1000}
         base = dict(question=question, retrieved=r.hits, models=self.models, relevance=r.relevance, language=lang,
                     standalone_question=standalone if standalone != question else None)
-        signals = Signals(relevance=r.relevance if r.hits else 0.0, nonsense=is_nonsense(standalone, known=self._known),
+        signals = Signals(relevance=r.relevance if r.hits else 0.0, nonsense=is_nonsense(standalone, known=lambda w: _known(index, w)),
                           missing_number=bool(r.hits) and missing_number(standalone, r.hits))
         limits = {"relevance_min": s.tuned("refuse_below"), "not_found_max": s.tuned("not_found_max")}
         decision = decide(signals, **limits)
@@ -147,7 +147,7 @@ class Pipeline:
             yield from self._refuse(lang, decision.reason or "nothing retrieved", t0, timings, base)
             return
         self._warm_prefix()
-        sents = self._sentences(r.hits, r.query_vectors)
+        sents = self._sentences(index, r.hits, r.query_vectors)
         excerpts = compose.select(sents, r.hits, question=standalone, budget_chars=int(s.tuned("context_chars")))
         if not excerpts:  # every sentence was filtered out (planted instructions only)
             yield from self._refuse(lang, "no usable passage", t0, timings, base)
@@ -210,11 +210,6 @@ class Pipeline:
         yield Event("answer", answer=Answer(answer=text, refused=True, citations=[], timings=timings,
                                             refusal_reason=reason, not_found=not_found, **base))
 
-    def _known(self, word: str) -> bool:
-        from .lexical import _stopwords
-
-        return word in _stopwords() or (self.index.bm25 is not None and self.index.bm25.knows(word))
-
     def _similarity(self) -> Callable[[str, list[str]], list[float]]:
         """Cosines in the multilingual space of the first dense encoder (term overlap without one).
         One function per answer: each text is encoded once, however many claims it is checked against."""
@@ -252,16 +247,16 @@ class Pipeline:
                                   evidence_end=best.end if best else chunk.end))
         return text, cites
 
-    def _sentences(self, context: list[Hit], qvecs: dict) -> list[cit.Sentence]:
+    def _sentences(self, index: IndexData, context: list[Hit], qvecs: dict) -> list[cit.Sentence]:
         """Candidate evidence sentences of the retrieved passages, with dense scores."""
         sents = cit.candidate_sentences([(h.chunk.start, h.chunk.end, h.chunk.text, h.chunk.header) for h in context])
         if not qvecs:
             return sents
         name, qvec = next(iter(qvecs.items()))
-        _, vectors = self.index.dense[name]
-        if self._row_of is None:  # built once: (chunk id, start, end) -> dense row
-            self._row_of = {(int(r[0]), int(r[1]), int(r[2])): i for i, r in enumerate(self.index.rows)}
-        by_span = self._row_of
+        _, vectors = index.dense[name]
+        if self._row_of is None or self._row_of[0] is not index:  # built once per index
+            self._row_of = (index, {(int(r[0]), int(r[1]), int(r[2])): i for i, r in enumerate(index.rows)})
+        by_span = self._row_of[1]
         out = []
         for snt in sents:
             cid = context[snt.passage - 1].chunk.id
@@ -270,3 +265,8 @@ class Pipeline:
             out.append(cit.Sentence(snt.passage, snt.start, snt.end, snt.text, dense, snt.about))
         return out
 
+
+def _known(index: IndexData, word: str) -> bool:
+    from .lexical import _stopwords
+
+    return word in _stopwords() or (index.bm25 is not None and index.bm25.knows(word))

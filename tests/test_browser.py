@@ -31,9 +31,11 @@ def server(tmp_path_factory):
         pytest.skip("chromium not installed (apt-get install chromium)")
     port = _free_port()
     idx = tmp_path_factory.mktemp("ui") / "index"
+    seeds = idx.parent / "seeds"  # uploads and removals must not touch the project's seeds/
+    shutil.copytree(ROOT / "seeds", seeds)
     log = open(idx.parent / "server.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "ui", "--port", str(port), "--index", str(idx)],
-                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "ui", "--port", str(port), "--index", str(idx),
+                             "--seeds", str(seeds)], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.time() + 180
     while time.time() < deadline:
@@ -129,6 +131,53 @@ def test_four_sessions_at_once_each_get_their_own_answer(server, browser):
         waits.append(time.perf_counter() - t0)
         assert title in p.locator("#sources").inner_text(), q
     print("\n4 concurrent sessions, seconds until each answer's sources: " + ", ".join(f"{w:.2f}" for w in waits))
+
+
+ZORGLUB = [
+    "Zorglub ouvre un centre de contact à Tulle",
+    "Publié le 3 mars 2021 à 09:00 par Magazine En-Contact",
+    "La société Zorglub, spécialiste de la relation client, a inauguré son nouveau centre de contact à Tulle.",
+    "Le site emploie 321 conseillers, recrutés localement depuis l'automne 2020.",
+    "Sa directrice, Camille Bertrand, prévoit d'y recruter 50 conseillers de plus d'ici à la fin de l'année.",
+]
+
+
+def test_upload_a_pdf_ask_it_then_remove_it(server, browser, tmp_path):
+    import docgen
+
+    pdf = docgen.write(tmp_path / "zorglub-tulle.pdf", docgen.pdf_bytes(ZORGLUB, title=ZORGLUB[0]))
+    page = browser.new_page(viewport={"width": 1200, "height": 1600})
+    page.goto(server)
+    page.locator("#question textarea").wait_for()
+    page.locator("#documents").get_by_text("Documents").first.click()
+    page.locator("#upload input[type=file]").set_input_files(str(pdf))
+    page.wait_for_timeout(500)
+    page.locator("#add-docs").click()
+    page.wait_for_function("() => document.querySelector('#doc-status').innerText.includes('zorglub-tulle.pdf')",
+                           timeout=120000)
+    assert "added zorglub-tulle.pdf" in page.locator("#doc-status").inner_text()
+    assert "zorglub-tulle.pdf" in page.locator("#doc-table").inner_text()
+    question = "Combien de conseillers le centre de contact de Zorglub à Tulle emploie-t-il ?"
+    _ask(page, question)
+    page.wait_for_function("() => document.querySelector('#sources').innerText.includes('zorglub-tulle.pdf')",
+                           timeout=120000)
+    assert "page 1" in page.locator("#sources").inner_text()
+    assert "321" in _bot_text(page)
+
+    page.locator("#remove-choice input").click()
+    page.locator("#remove-choice input").fill("zorglub-tulle.pdf")
+    page.get_by_role("option", name="zorglub-tulle.pdf").click()
+    page.locator("#remove-doc").click()
+    page.wait_for_function("() => document.querySelector('#doc-status').innerText.includes('removed')",
+                           timeout=120000)
+    assert "zorglub-tulle.pdf" not in page.locator("#doc-table").inner_text()
+    _ask(page, question)
+    page.wait_for_function("() => document.querySelector('#sources').innerText.includes('appear here')",
+                           timeout=60000)  # the new answer has begun
+    page.wait_for_function("() => !document.querySelector('#sources').innerText.includes('appear here')",
+                           timeout=120000)  # and is finished
+    latest = page.locator("#sources").inner_text().split("Sources of earlier answers")[0]
+    assert "zorglub-tulle.pdf" not in latest and "321" not in _bot_text(page)
 
 
 @pytest.mark.parametrize("path", [

@@ -23,7 +23,22 @@ def answer_markdown(answer: Answer, turn: int, lang: str) -> str:
     if answer.citations:
         srcs = "; ".join(f"[{c.n}] {c.chunk.title} ({c.chunk.date or 'n.d.'})" for c in answer.citations)
         body += f"\n\n<sub>Sources: {html.escape(srcs)}</sub>"
+        # the evidence stays with its answer in the history, whatever is asked next
+        for c in answer.citations:
+            page = c.chunk.page_at(c.evidence_start)
+            where = f"{c.chunk.source}" + (f", p. {page}" if page else "")
+            quote = " ".join(c.evidence.split())
+            body += f"\n\n> **[{c.n}]** {_md_escape(quote)} — `{where.replace('`', '')}`"
     return body
+
+
+def _md_escape(text: str) -> str:
+    return re.sub(r"([\\`*_{}\[\]<>#|])", r"\\\1", text)
+
+
+def documents_rows(docs) -> list[list]:
+    """The documents table of the chat page: one row per indexed document."""
+    return [[d.source, d.title, d.date or "", d.chunks, d.pages or ""] for d in docs]
 
 
 def _passage_html(chunk: Chunk, ev_start: int | None, ev_end: int | None) -> str:
@@ -46,9 +61,23 @@ def sources_html(answer: Answer | None, turn: int) -> str:
         cards.append(
             f"<div class='source-card' id='src-{turn}-{c.n}'>"
             f"<div class='source-head'><b>[{c.n}] {html.escape(ch.title)}</b> · {html.escape(ch.date or 'undated')}"
-            f" · <code>{html.escape(ch.source)}</code> · chars {ch.start}-{ch.end}</div>"
+            f" · <code>{html.escape(ch.source)}</code>{_page(ch, c.evidence_start)} · chars {ch.start}-{ch.end}</div>"
             f"<div class='source-text'>{_passage_html(ch, c.evidence_start, c.evidence_end)}</div></div>")
     return "<div class='sources'><h4>Sources</h4>" + "".join(cards) + "</div>"
+
+
+def _page(chunk: Chunk, offset: int) -> str:
+    page = chunk.page_at(offset)
+    return f" · page {page}" if page else ""
+
+
+def history_html(cards: list[str]) -> str:
+    """Source cards of every answer so far, newest first: a marker of an earlier answer still
+    leads to its own passage."""
+    if not cards:
+        return sources_html(None, 0)
+    return cards[-1] + ("<details class='earlier'><summary>Sources of earlier answers</summary>"
+                        + "".join(reversed(cards[:-1])) + "</details>" if len(cards) > 1 else "")
 
 
 def retrieved_html(answer: Answer | None) -> str:
