@@ -76,8 +76,9 @@ def cmd_ask(args) -> int:
     if answer.citations:
         print("\nSources:")
         for c in answer.citations:
+            page = c.chunk.page_at(c.evidence_start)
             print(f"  [{c.n}] {c.chunk.title} ({c.chunk.date or 'undated'}) - {c.chunk.source}"
-                  f" chars {c.chunk.start}-{c.chunk.end}")
+                  + (f" page {page}" if page else "") + f" chars {c.chunk.start}-{c.chunk.end}")
             print(f"      {' '.join(c.evidence.split())}")
     elif answer.refused and answer.retrieved:
         top = answer.retrieved[0].chunk

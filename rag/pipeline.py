@@ -171,7 +171,7 @@ class Pipeline:
             yield Event("token", tok)
             partial = clean_generation(raw, question=standalone)
             if not is_not_found(partial):
-                yield from self._checked(checker, feed.finished(partial))
+                yield from self._checked(checker, feed.finished(partial), timings, t0)
         p_not = None if probe is None else probe.p
         text = clean_generation(raw, question=standalone)
         if n_tokens >= cap:  # cut by the cap
@@ -182,7 +182,7 @@ class Pipeline:
             return
         generated = text
         if not is_not_found(text):
-            yield from self._checked(checker, feed.finished(text, final=True))
+            yield from self._checked(checker, feed.finished(text, final=True), timings, t0)
         text, cites = checker.answer, checker.citations
         extractive = not cites
         if extractive:
@@ -191,6 +191,7 @@ class Pipeline:
                                         not_found=p_not)
                 return
             text, cites = self._quote(excerpts, standalone, lang)
+            timings["first_sentence_ms"] = (time.perf_counter() - t0) * 1000
             yield Event("sentence", text)
         dropped, checks = checker.dropped, checker.checks
         t_end = time.perf_counter()
@@ -203,10 +204,10 @@ class Pipeline:
     def _refuse(self, lang: str, reason: str, t0: float, timings: dict, base: dict,
                 not_found: float | None = None) -> Iterator[Event]:
         text = REFUSAL[lang]
+        now = (time.perf_counter() - t0) * 1000
+        timings.update(first_token_ms=timings.get("first_token_ms", now), first_sentence_ms=now, total_ms=now)
         yield Event("token", text)
         yield Event("sentence", text)
-        now = (time.perf_counter() - t0) * 1000
-        timings.update(first_token_ms=timings.get("first_token_ms", now), total_ms=now)
         yield Event("answer", answer=Answer(answer=text, refused=True, citations=[], timings=timings,
                                             refusal_reason=reason, not_found=not_found, **base))
 
@@ -227,11 +228,12 @@ class Pipeline:
         return cosines
 
     @staticmethod
-    def _checked(checker: verify.AnswerChecker, claims: list[str]) -> Iterator[Event]:
+    def _checked(checker: verify.AnswerChecker, claims: list[str], timings: dict, t0: float) -> Iterator[Event]:
         """Verified sentences as they are finished: what a caller may show as final."""
         for claim in claims:
             shown = checker.check(claim)
             if shown is not None:
+                timings.setdefault("first_sentence_ms", (time.perf_counter() - t0) * 1000)
                 yield Event("sentence", shown if len(checker.kept) == 1 else " " + shown)
 
     def _quote(self, excerpts: list[compose.Excerpt], question: str, lang: str) -> tuple[str, list[Citation]]:

@@ -23,7 +23,7 @@ def test_answer_with_citations_honours_the_json_contract(settings):
     raw = (settings.seeds_dir / c["source"]).read_text(encoding="utf-8")
     assert raw[c["start"]:c["end"]] == c["text"]
     assert c["evidence"] in c["text"]
-    assert set(out["timings"]) == {"retrieve_ms", "first_token_ms", "total_ms"}
+    assert set(out["timings"]) == {"retrieve_ms", "first_token_ms", "first_sentence_ms", "total_ms"}
     assert [r["score"] for r in out["retrieved"]] == sorted((r["score"] for r in out["retrieved"]), reverse=True)
 
 
@@ -148,3 +148,21 @@ def test_a_claim_citing_the_wrong_excerpt_is_recited(settings):
     assert not out.extractive and out.citations and out.support[0]["kept"]
     assert "train" in out.citations[0].evidence or "choix" in out.citations[0].evidence
     assert out.answer.endswith(f"[{out.citations[0].n}].")
+
+
+def test_streamed_sentences_are_exactly_the_verified_answer(settings):
+    """Callers that show only 'sentence' events (the API) show the final answer, never a dropped
+    claim: kept, dropped, re-cited and quote-fallback cases alike."""
+    scripts = [
+        "Olivier Duha propose un modèle économique comme le train [1]. Il aime les licornes bleues [2].",
+        "Le ciel est vert et les poules ont des dents.",
+        "Olivier Duha propose un modèle économique comme le train",
+    ]
+    for script in scripts:
+        pipe = Pipeline(settings, llm=FakeLLM(script))
+        events = list(pipe.stream("Que propose Olivier Duha ?"))
+        answer = events[-1].answer
+        streamed = "".join(e.text for e in events if e.kind == "sentence")
+        assert streamed == answer.answer, script
+        assert "licornes" not in streamed and "poules" not in streamed
+        assert answer.timings["first_sentence_ms"] <= answer.timings["total_ms"]
