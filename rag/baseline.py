@@ -36,15 +36,14 @@ def fixed_chunks(settings: Settings, size: int = 1024, overlap: int = 200):
 def run_baseline(settings: Settings, questions) -> dict:
     from .embedders import get_embedder
     from .llm import get_generator
-    from .models import resolve_llm
     from .vectorstore import VectorStore
 
     chunks = fixed_chunks(settings)
     enc = get_embedder("minilm")
     store = VectorStore.build(enc.encode([c["text"] for c in chunks]))
-    path = resolve_llm("gemma3-270m", models_dir=settings.models_dir)
-    llm = get_generator("llama.cpp", path=str(path), name="gemma3-270m", n_ctx=2048, n_threads=settings.n_threads,
-                        seed=0, temperature=0.0, verbose=False, prompt_style="fewshot")
+    llm = get_generator(settings.model_copy(update=dict(
+        llm_backend="llama.cpp", llm="gemma3-270m", n_ctx=2048, seed=0, temperature=0.0, verbose=False,
+        prompt_style="fewshot")))
     results = []
     for q in questions:
         t0 = time.perf_counter()

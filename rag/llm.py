@@ -12,11 +12,14 @@ import functools
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, Protocol
+from typing import TYPE_CHECKING, Callable, Iterator, Protocol
 
 import numpy as np
 
 from .errors import ModelNotFoundError, RagError
+
+if TYPE_CHECKING:
+    from .settings import Settings
 
 
 @dataclass
@@ -48,21 +51,24 @@ class Generator(Protocol):
         load it from ``cache_dir`` where an earlier process saved it."""
 
 
-GENERATORS: dict[str, Callable[..., Generator]] = {}
+GENERATORS: dict[str, Callable[["Settings"], Generator]] = {}
 
 
-def register_generator(name: str, factory: Callable[..., Generator]) -> None:
+def register_generator(name: str, factory: Callable[["Settings"], Generator]) -> None:
     """Make a backend selectable by ``settings.llm_backend`` (tests register fakes here)."""
     GENERATORS[name] = factory
 
 
-def get_generator(backend: str, **kwargs) -> Generator:
+def get_generator(settings: "Settings") -> Generator:
+    """The generator ``settings.llm_backend`` names, built from the settings."""
+    if settings.llm_backend == "openai" and "openai" not in GENERATORS:
+        from . import llm_openai  # noqa: F401 - registers itself
     try:
-        factory = GENERATORS[backend]
+        factory = GENERATORS[settings.llm_backend]
     except KeyError:
-        raise RagError(f"unknown LLM backend {backend!r} (RAG_LLM_BACKEND); choose from: "
-                       f"{', '.join(GENERATORS)}") from None
-    return factory(**kwargs)
+        raise RagError(f"unknown LLM backend {settings.llm_backend!r} (RAG_LLM_BACKEND); choose from: "
+                       f"{', '.join(sorted({*GENERATORS, 'openai'}))}") from None
+    return factory(settings)
 
 
 class LlamaGenerator:
@@ -166,7 +172,16 @@ class LlamaGenerator:
                     yield text
 
 
-register_generator("llama.cpp", lambda **kw: _llama(**kw))
+def _llama_from(settings: "Settings") -> "LlamaGenerator":
+    from .models import resolve_llm
+
+    s = settings
+    return _llama(path=str(resolve_llm(s.llm, models_dir=s.models_dir)), name=s.llm, n_ctx=s.n_ctx,
+                  n_threads=s.n_threads, seed=s.seed, temperature=s.temperature, verbose=s.verbose,
+                  prompt_style=s.prompt_style)
+
+
+register_generator("llama.cpp", _llama_from)
 
 
 @functools.lru_cache(maxsize=4)

@@ -68,13 +68,8 @@ class Pipeline:
     def llm(self):
         if self._llm is None:
             from .llm import get_generator
-            from .models import resolve_llm
 
-            s = self.settings
-            path = resolve_llm(s.llm, models_dir=s.models_dir) if s.llm_backend == "llama.cpp" else s.llm
-            self._llm = get_generator(s.llm_backend, path=str(path), name=s.llm, n_ctx=s.n_ctx,
-                                      n_threads=s.n_threads, seed=s.seed, temperature=s.temperature,
-                                      verbose=s.verbose, prompt_style=s.prompt_style)
+            self._llm = get_generator(self.settings)
         return self._llm
 
     def warm_up(self) -> None:

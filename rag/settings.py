@@ -48,7 +48,15 @@ class Settings(BaseSettings):
                                           "(clearly off-topic). None: the model's calibrated value (rag/models.py).")
 
     # --- generation ---
-    llm_backend: str = Field("llama.cpp", description="Generator backend (registry name): 'llama.cpp' runs a GGUF in-process.")
+    llm_backend: str = Field(
+        "llama.cpp", description="Generator backend (registry name): 'llama.cpp' runs a GGUF in-process; 'openai' "
+                                 "streams from an OpenAI-compatible server (llama.cpp server, vLLM, Ollama, hosted).")
+    llm_url: str | None = Field(None, description="Base URL of the OpenAI-compatible server, e.g. "
+                                                  "http://127.0.0.1:8080/v1 (llm_backend=openai).")
+    llm_model: str | None = Field(None, description="Model name the server knows (llm_backend=openai); default: llm.")
+    llm_api_key: SecretStr | None = Field(None, description="Bearer token for the LLM server (RAG_LLM_API_KEY).")
+    llm_timeout: float = Field(120.0, gt=0, le=3600,
+                               description="Seconds to wait for the LLM server to connect or send its next token.")
     llm: str = Field("balanced", description="A tier ('fast', 'balanced', 'quality'), a packaged model name "
                                              "(see models.txt) or a path to any GGUF file.")
     prompt_style: Literal["auto", "fewshot", "chat"] = Field(

@@ -68,14 +68,16 @@ def test_per_model_values_fall_back_to_generic_for_any_other_gguf():
 
 
 def test_generators_come_from_one_registry():
-    register_generator("fake-test", lambda **kw: FakeLLM("ok [1].", chat=True))
+    from rag.settings import Settings
+
+    register_generator("fake-test", lambda settings: FakeLLM("ok [1].", chat=True))
     try:
-        g = get_generator("fake-test", path="x")
+        g = get_generator(Settings(llm_backend="fake-test"))
         assert g.chat and "<assistant>" in g.render([{"role": "user", "content": "q"}])
     finally:
         GENERATORS.pop("fake-test")
     with pytest.raises(RagError, match="unknown LLM backend"):
-        get_generator("nope")
+        get_generator(Settings(llm_backend="nope"))
 
 
 @pytest.mark.models
@@ -83,8 +85,6 @@ def test_generators_come_from_one_registry():
 def test_prompt_style_comes_from_the_gguf_metadata(tier, chat):
     from rag.settings import Settings
 
-    s = Settings()
-    g = get_generator("llama.cpp", path=str(models.resolve_llm(tier, models_dir=s.models_dir)), name=tier,
-                      n_ctx=512, n_threads=2, seed=0, temperature=0.0, verbose=False, prompt_style="auto")
+    g = get_generator(Settings(llm=tier, n_ctx=512))
     assert g.chat is chat
     assert sys.modules.get("llama_cpp") is not None
