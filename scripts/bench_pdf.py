@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/bench_pdf.py [--llm balanced] [--n 20]
 
-Makes a PDF of about 20 pages from the five seed articles (each starting on a new page, long
+Makes a PDF of 20 pages from the five seed articles (each starting on a new page, long
 paragraphs wrapped as a word processor would), then:
 - times reading it (text layer, paragraph rebuilding, header parsing) and chunking: the
   ingestion cost without embedding;
@@ -48,7 +48,7 @@ def make_pdf(path: Path) -> list[str]:
     from xml.sax.saxutils import escape
 
     style = getSampleStyleSheet()["BodyText"]
-    style.fontSize, style.leading = 12, 16
+    style.fontSize, style.leading = 12, 17
     flow, paras = [], []
     for i, seed in enumerate(sorted((ROOT / "seeds").glob("*.txt"))):
         if i:
@@ -122,12 +122,28 @@ def main() -> None:
             right += ok
             rows.append({"id": q["id"], "gold_page": gold_page, "cited_pages": pages, "right_page": ok,
                          "refused": a.refused})
+        # the same questions over the five .txt articles: does the answer cite the passage holding
+        # the gold evidence? (PDF ingestion should cost nothing here)
+        txt = Pipeline(settings.model_copy(update={"seeds_dir": ROOT / "seeds", "index_dir": work / "index-txt"}),
+                       llm=pipe.llm, encoders=pipe.encoders)
+        txt_right = txt_cited = pdf_passage = 0
+        for q, row in zip(qs, rows):
+            key = _norm(q["evidence"])[:60]
+            a = txt.ask(q["question"])
+            txt_cited += bool(a.citations)
+            txt_right += any(key in _norm(c.chunk.text) for c in a.citations)
+        for q in qs:
+            key = _norm(q["evidence"])[:60]
+            a = pipe.ask(q["question"])
+            pdf_passage += any(key in _norm(c.chunk.text) for c in a.citations)
         report = {"pdf_pages": n_pages, "pdf_kb": pdf.stat().st_size // 1024, "characters": len(article.raw),
                   "chunks": len(chunks), "read_s": round(read_s, 3), "chunk_s": round(chunk_s, 4),
                   "ingest_without_embedding_s": round(read_s + chunk_s, 3),
                   "index_build_s_with_embedding": round(index_s, 1), "llm": args.llm,
                   "questions": len(qs), "answers_with_citations": cited, "cited_the_gold_page": right,
                   "citations": n_cites, "citation_evidence_printed_on_its_page": on_page,
+                  "pdf_cited_the_gold_passage": pdf_passage, "txt_answers_with_citations": txt_cited,
+                  "txt_cited_the_gold_passage": txt_right,
                   "rows": rows}
         args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
         print(json.dumps({k: v for k, v in report.items() if k != "rows"}, indent=2))
