@@ -35,9 +35,13 @@ def _progress(msg: str) -> None:
 
 
 def cmd_index(args) -> int:
-    from .index import build_index, read_manifest, staleness
+    from .index import build_index, read_manifest, staleness, verify_files
 
     s = _settings(args)
+    if args.verify:
+        verify_files(s.index_dir, read_manifest(s.index_dir), full=True)
+        _progress(f"index at {s.index_dir}: every file matches its checksum")
+        return 0
     if not args.rebuild and (s.index_dir / "manifest.json").exists():
         try:
             why = staleness(s, read_manifest(s.index_dir))
@@ -131,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("index", help="build the index (only if missing or stale, unless --rebuild)")
     common(sp)
     sp.add_argument("--rebuild", action="store_true", help="rebuild even if up to date")
+    sp.add_argument("--verify", action="store_true", help="check every index file against its checksum")
     sp.set_defaults(func=cmd_index)
 
     sp = sub.add_parser("ask", help="answer one question")

@@ -2,11 +2,11 @@
 
 Layout of ``index_dir``::
 
-    manifest.json        format version, settings signature, article hashes, file checksums
+    manifest.json        format version, settings signature, document hashes, file sizes and checksums
     chunks.jsonl         one Chunk per line
-    rows.json            dense rows: [chunk id, start, end] (a whole chunk or one sentence)
+    rows.npy             dense rows, int64 (n, 3): chunk id, start, end (a whole chunk or one sentence)
     dense-<name>.faiss   FAISS index over the rows, one per encoder
-    dense-<name>.npy     the same unit vectors (for evidence scoring)
+    dense-<name>.npy     the same unit vectors, memory-mapped at load (evidence scoring reads a few rows)
     bm25/                bm25s index over chunks
 
 A build writes to a temporary sibling directory and renames it into place, so an interrupted
@@ -37,7 +37,7 @@ from .records import Chunk
 from .settings import Settings
 from .text import sentence_spans
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
 
@@ -61,9 +61,19 @@ def _safe_name(name: str) -> str:
 _sha_file = sha256_file
 
 
-def seed_hashes(seeds_dir: Path) -> dict[str, str]:
-    """sha256 of each seed file's bytes (unreadable files included, so fixing one rebuilds)."""
-    return {p.name: _sha_file(p) for p in seed_files(seeds_dir)}
+def seed_hashes(seeds_dir: Path, known: dict | None = None) -> dict[str, dict]:
+    """sha256, size and mtime of each document (unreadable ones included, so fixing one rebuilds).
+    A file whose size and mtime match ``known`` keeps its recorded hash: a start does not re-read
+    every document of a large collection."""
+    out = {}
+    for p in seed_files(seeds_dir):
+        st = p.stat()
+        before = (known or {}).get(p.name)
+        if isinstance(before, dict) and before.get("bytes") == st.st_size and before.get("mtime_ns") == st.st_mtime_ns:
+            out[p.name] = before
+        else:
+            out[p.name] = {"sha256": _sha_file(p), "bytes": st.st_size, "mtime_ns": st.st_mtime_ns}
+    return out
 
 
 def context_of(chunk: Chunk) -> str:
@@ -137,7 +147,7 @@ def _build(settings: Settings, articles: list, chunks: list[Chunk], warnings: li
             for c in chunks:
                 f.write(json.dumps(c.to_dict(), ensure_ascii=False) + "\n")
         rows, texts = dense_rows(chunks, with_headers=settings.context_headers)
-        (tmp / "rows.json").write_text(json.dumps(rows.tolist()))
+        np.save(tmp / "rows.npy", rows)
         if "bm25" in settings.retriever_list:
             Bm25Index.build([c.indexed_text if settings.context_headers else c.text
                              for c in chunks]).save(tmp / "bm25")
@@ -147,16 +157,18 @@ def _build(settings: Settings, articles: list, chunks: list[Chunk], warnings: li
                 np.save(tmp / f"dense-{_safe_name(name)}.npy", vecs)
                 VectorStore.build(vecs, hnsw_threshold=settings.hnsw_threshold).save(
                     tmp / f"dense-{_safe_name(name)}.faiss")
-        files = {str(p.relative_to(tmp)): _sha_file(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
+        files = {str(p.relative_to(tmp)): {"sha256": _sha_file(p), "bytes": p.stat().st_size}
+                 for p in sorted(tmp.rglob("*")) if p.is_file()}
+        seeds = seed_hashes(settings.seeds_dir)
         manifest = {
             "format_version": FORMAT_VERSION,
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "signature": settings.index_signature(),
             "retrievers": settings.retriever_list,
-            "articles": {a.source: {"sha256": _sha_file(settings.seeds_dir / a.source), "title": a.title,
+            "articles": {a.source: {"sha256": seeds[a.source]["sha256"], "title": a.title,
                                     "date": a.date, "chunks": sum(c.source == a.source for c in chunks),
                                     "pages": len(a.pages) or None, "chars": len(a.raw)} for a in articles},
-            "seeds": seed_hashes(settings.seeds_dir),
+            "seeds": seeds,
             "skipped": warnings,
             "n_chunks": len(chunks),
             "n_rows": int(len(rows)),
@@ -237,13 +249,13 @@ def staleness(settings: Settings, manifest: dict) -> str | None:
         return "chunking or embedder settings changed"
     if set(settings.retriever_list) - set(manifest.get("retrievers", [])):
         return "retrievers changed"
+    before = manifest.get("seeds", {})
     try:
-        now = seed_hashes(settings.seeds_dir)
+        now = seed_hashes(settings.seeds_dir, known=before)
     except SeedsError:
         return None  # no seeds here: use the index as built
-    before = manifest.get("seeds", {})
     added, removed = set(now) - set(before), set(before) - set(now)
-    changed = {k for k in set(now) & set(before) if now[k] != before[k]}
+    changed = {k for k in set(now) & set(before) if now[k]["sha256"] != before[k].get("sha256")}
     if added or removed or changed:
         parts = [f"{label}: {', '.join(sorted(s))}" for label, s in
                  (("new", added), ("removed", removed), ("changed", changed)) if s]
@@ -251,8 +263,26 @@ def staleness(settings: Settings, manifest: dict) -> str | None:
     return None
 
 
-def load_index(settings: Settings, *, verify: bool = True) -> IndexData:
-    """Load the index, checking every file against the manifest's checksums."""
+SMALL_FILE = 4 << 20  # files under 4 MB are hashed at every load; larger ones by `rag index --verify`
+
+
+def verify_files(index_dir: Path, manifest: dict, *, full: bool) -> None:
+    """Every file of the manifest exists with its size; small files (or all, ``full``) also match
+    their sha256. Raises CorruptIndexError naming the file and the fix."""
+    fix = "run `rag index --rebuild`"
+    for rel, meta in manifest.get("files", {}).items():
+        p = index_dir / rel
+        if not p.is_file():
+            raise CorruptIndexError(f"index file missing: {p}; {fix}")
+        if p.stat().st_size != meta.get("bytes"):
+            raise CorruptIndexError(f"index file corrupt (size mismatch): {p}; {fix}")
+        if (full or meta["bytes"] < SMALL_FILE) and _sha_file(p) != meta.get("sha256"):
+            raise CorruptIndexError(f"index file corrupt (checksum mismatch): {p}; {fix}")
+
+
+def load_index(settings: Settings, *, verify: bool = False) -> IndexData:
+    """Load the index: sizes of every file and checksums of the small ones are checked (``verify``:
+    every checksum). Vectors are memory-mapped, not copied: FAISS holds the searchable copy."""
     from .lexical import Bm25Index
     from .vectorstore import VectorStore
 
@@ -262,22 +292,17 @@ def load_index(settings: Settings, *, verify: bool = True) -> IndexData:
     if why:
         raise StaleIndexError(f"index at {d} is stale: {why}; run `rag index`")
     fix = "run `rag index --rebuild`"
-    if verify:
-        for rel, sha in manifest.get("files", {}).items():
-            p = d / rel
-            if not p.is_file():
-                raise CorruptIndexError(f"index file missing: {p}; {fix}")
-            if _sha_file(p) != sha:
-                raise CorruptIndexError(f"index file corrupt (checksum mismatch): {p}; {fix}")
+    verify_files(d, manifest, full=verify)
     try:
         chunks = [Chunk.from_dict(json.loads(line)) for line in
                   (d / "chunks.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
-        rows = np.asarray(json.loads((d / "rows.json").read_text()), dtype=np.int64).reshape(-1, 3)
+        rows = np.load(d / "rows.npy").reshape(-1, 3)
         dense = {}
         if "dense" in settings.retriever_list:
             for name in settings.embedder_list:
                 stem = d / f"dense-{_safe_name(name)}"
-                dense[name] = (VectorStore.load(stem.with_suffix(".faiss")), np.load(stem.with_suffix(".npy")))
+                dense[name] = (VectorStore.load(stem.with_suffix(".faiss")),
+                               np.load(stem.with_suffix(".npy"), mmap_mode="r"))
         bm25 = Bm25Index.load(d / "bm25") if "bm25" in settings.retriever_list else None
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as err:
         raise CorruptIndexError(f"index at {d} is unreadable ({type(err).__name__}: {err}); {fix}") from None

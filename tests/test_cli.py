@@ -25,7 +25,7 @@ def test_corrupt_index_reported_with_fix(capsys, settings, monkeypatch):
     from rag.index import build_index
 
     build_index(settings)
-    (settings.index_dir / "rows.json").write_text("[]", encoding="utf-8")
+    (settings.index_dir / "rows.npy").write_bytes(b"garbage")
     code, _, err = _run(capsys, "ask", "--seeds", str(settings.seeds_dir), "--index", str(settings.index_dir),
                         "--embedder", "fake", "Que propose Olivier Duha ?")
     assert code == 2 and "corrupt" in err and "rag index --rebuild" in err

@@ -39,7 +39,7 @@ def test_settings_change_makes_index_stale(settings):
 def test_corrupt_file_is_detected(settings):
     build_index(settings)
     (settings.index_dir / "chunks.jsonl").write_text("garbage", encoding="utf-8")
-    with pytest.raises(CorruptIndexError, match="checksum mismatch.*rag index --rebuild"):
+    with pytest.raises(CorruptIndexError, match="mismatch.*rag index --rebuild"):
         load_index(settings)
     (settings.index_dir / "manifest.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(CorruptIndexError, match="unreadable"):
@@ -61,3 +61,30 @@ def test_interrupted_build_leaves_previous_index_intact(settings, monkeypatch):
     leftovers = [p for p in settings.index_dir.parent.iterdir() if ".building-" in p.name]
     assert leftovers == []
     load_index(settings)
+
+
+def test_large_files_are_size_checked_at_load_and_hashed_by_verify(settings, monkeypatch):
+    import rag.index as ix
+
+    build_index(settings)
+    vec = settings.index_dir / "dense-fake.npy"
+    data = bytearray(vec.read_bytes())
+    data[-1] ^= 0xFF  # same size, other bytes
+    vec.write_bytes(bytes(data))
+    monkeypatch.setattr(ix, "SMALL_FILE", 1)  # as if every file were large
+    load_index(settings)  # a start does not hash large files
+    with pytest.raises(CorruptIndexError, match="checksum mismatch"):
+        load_index(settings, verify=True)
+
+
+def test_unchanged_documents_are_not_re_read_at_start(settings, monkeypatch):
+    import rag.index as ix
+
+    build_index(settings)
+    m = read_manifest(settings.index_dir)
+    hashed = []
+    monkeypatch.setattr(ix, "_sha_file", lambda p: hashed.append(p.name) or "x")
+    (settings.seeds_dir / "004_824c6bbdb88472a5.txt").write_text("Un autre texte.\nEt encore du texte.\n",
+                                                                  encoding="utf-8")
+    why = staleness(settings, m)
+    assert hashed == ["004_824c6bbdb88472a5.txt"] and "changed: 004_824c6bbdb88472a5.txt" in why
