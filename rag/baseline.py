@@ -36,11 +36,12 @@ def fixed_chunks(settings: Settings, size: int = 1024, overlap: int = 200):
 def run_baseline(settings: Settings, questions) -> dict:
     from .embedders import get_embedder
     from .llm import get_generator
-    from .vectorstore import VectorStore
+    from .vectorstore import get_store
 
     chunks = fixed_chunks(settings)
     enc = get_embedder("minilm")
-    store = VectorStore.build(enc.encode([c["text"] for c in chunks]))
+    store = get_store(settings.vector_store).build(enc.encode([c["text"] for c in chunks]),
+                                                   hnsw_threshold=settings.hnsw_threshold)
     llm = get_generator(settings.model_copy(update=dict(
         llm_backend="llama.cpp", llm="gemma3-270m", n_ctx=2048, seed=0, temperature=0.0, verbose=False,
         prompt_style="fewshot")))

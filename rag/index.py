@@ -48,7 +48,7 @@ class IndexData:
 
     chunks: list[Chunk]
     rows: np.ndarray  # (n_rows, 3) int: chunk id, start, end
-    dense: dict  # encoder name -> (VectorStore, vectors)
+    dense: dict  # encoder name -> (VectorStore, memory-mapped unit vectors)
     bm25: object | None
     manifest: dict
     path: Path
@@ -139,7 +139,7 @@ def _build_lock(target: Path):
 def _build(settings: Settings, articles: list, chunks: list[Chunk], warnings: list[str], *, target: Path,
            say: Progress, t0: float, bar: bool) -> tuple[Path, list[str]]:
     from .lexical import Bm25Index
-    from .vectorstore import VectorStore
+    from .vectorstore import get_store
 
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent))
     try:
@@ -155,7 +155,7 @@ def _build(settings: Settings, articles: list, chunks: list[Chunk], warnings: li
             for name in settings.embedder_list:
                 vecs = _embed(texts, name, reuse=_previous_vectors(settings, name), say=say, bar=bar)
                 np.save(tmp / f"dense-{_safe_name(name)}.npy", vecs)
-                VectorStore.build(vecs, hnsw_threshold=settings.hnsw_threshold).save(
+                get_store(settings.vector_store).build(vecs, hnsw_threshold=settings.hnsw_threshold).save(
                     tmp / f"dense-{_safe_name(name)}.faiss")
         files = {str(p.relative_to(tmp)): {"sha256": _sha_file(p), "bytes": p.stat().st_size}
                  for p in sorted(tmp.rglob("*")) if p.is_file()}
@@ -284,7 +284,7 @@ def load_index(settings: Settings, *, verify: bool = False) -> IndexData:
     """Load the index: sizes of every file and checksums of the small ones are checked (``verify``:
     every checksum). Vectors are memory-mapped, not copied: FAISS holds the searchable copy."""
     from .lexical import Bm25Index
-    from .vectorstore import VectorStore
+    from .vectorstore import get_store
 
     d = settings.index_dir
     manifest = read_manifest(d)
@@ -301,7 +301,7 @@ def load_index(settings: Settings, *, verify: bool = False) -> IndexData:
         if "dense" in settings.retriever_list:
             for name in settings.embedder_list:
                 stem = d / f"dense-{_safe_name(name)}"
-                dense[name] = (VectorStore.load(stem.with_suffix(".faiss")),
+                dense[name] = (get_store(settings.vector_store).load(stem.with_suffix(".faiss")),
                                np.load(stem.with_suffix(".npy"), mmap_mode="r"))
         bm25 = Bm25Index.load(d / "bm25") if "bm25" in settings.retriever_list else None
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as err:

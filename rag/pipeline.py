@@ -23,7 +23,7 @@ from .prompt import (NOT_FOUND_SPELLINGS, REFUSAL, STOP, chat_messages, clean_ge
 from .lexical import tokenize
 from .records import Answer, Citation, Hit
 from .refusal import Signals, decide, is_nonsense
-from .retrieve import missing_number, retrieve
+from .retrieve import known_word, missing_number, retrieve
 from .settings import Settings
 
 EXTRACTIVE_LEAD = {"en": "The articles say (quoted in French):", "fr": "D'après les articles :"}
@@ -47,12 +47,21 @@ class Pipeline:
         self.index = index or ensure_index(settings, progress=progress)
         self._encoders = encoders
         self._llm = llm
-        self._row_of: tuple | None = None  # (index, {(chunk id, start, end): dense row})
+        self._retrievers: tuple | None = None  # (index, its retrievers)
         self._warmed = False
 
     def reload_index(self) -> None:
         """Pick up an index rebuilt after documents were added or removed (models stay loaded)."""
         self.index = ensure_index(self.settings)  # answers under way keep the index they started with
+
+    def retrievers(self, index: IndexData) -> list:
+        """The retrievers of an index (settings ``retrievers``), made once per index."""
+        from .retrieve import make_retrievers
+
+        if self._retrievers is None or self._retrievers[0] is not index:
+            names = self.settings.retriever_list
+            self._retrievers = (index, make_retrievers(index, names, self.encoders))
+        return self._retrievers[1]
 
     # -- lazily loaded heavy parts (once per process) --
     @property
@@ -130,11 +139,12 @@ class Pipeline:
         if standalone != question:
             yield Event("status", f"standalone question: {standalone}")
         index = self.index  # one index for the whole answer, even if documents change meanwhile
-        r = retrieve(index, standalone, k=k or s.k, rrf_k=s.rrf_k, encoders=self.encoders)
+        retrievers = self.retrievers(index)
+        r = retrieve(retrievers, index.chunks, standalone, k=k or s.k, rrf_k=s.rrf_k)
         timings = {"retrieve_ms": (time.perf_counter() - t0) * 1000}
         base = dict(question=question, retrieved=r.hits, models=self.models, relevance=r.relevance, language=lang,
                     standalone_question=standalone if standalone != question else None)
-        signals = Signals(relevance=r.relevance if r.hits else 0.0, nonsense=is_nonsense(standalone, known=lambda w: _known(index, w)),
+        signals = Signals(relevance=r.relevance if r.hits else 0.0, nonsense=is_nonsense(standalone, known=lambda w: known_word(retrievers, w)),
                           missing_number=bool(r.hits) and missing_number(standalone, r.hits))
         limits = {"relevance_min": s.tuned("refuse_below"), "not_found_max": s.tuned("not_found_max")}
         decision = decide(signals, **limits)
@@ -142,7 +152,7 @@ class Pipeline:
             yield from self._refuse(lang, decision.reason or "nothing retrieved", t0, timings, base)
             return
         self._warm_prefix()
-        sents = self._sentences(index, r.hits, r.query_vectors)
+        sents = self._sentences(retrievers, r.hits, standalone)
         excerpts = compose.select(sents, r.hits, question=standalone, budget_chars=int(s.tuned("context_chars")))
         if not excerpts:  # every sentence was filtered out (planted instructions only)
             yield from self._refuse(lang, "no usable passage", t0, timings, base)
@@ -244,26 +254,13 @@ class Pipeline:
                                   evidence_end=best.end if best else chunk.end))
         return text, cites
 
-    def _sentences(self, index: IndexData, context: list[Hit], qvecs: dict) -> list[cit.Sentence]:
-        """Candidate evidence sentences of the retrieved passages, with dense scores."""
+    @staticmethod
+    def _sentences(retrievers: list, context: list[Hit], question: str) -> list[cit.Sentence]:
+        """Candidate evidence sentences of the retrieved passages, with the first dense
+        retriever's cosine for each (0 without one)."""
         sents = cit.candidate_sentences([(h.chunk.start, h.chunk.end, h.chunk.text, h.chunk.header) for h in context])
-        if not qvecs:
+        dense = next((r for r in retrievers if hasattr(r, "span_scores")), None)
+        if dense is None:
             return sents
-        name, qvec = next(iter(qvecs.items()))
-        _, vectors = index.dense[name]
-        if self._row_of is None or self._row_of[0] is not index:  # built once per index
-            self._row_of = (index, {(int(r[0]), int(r[1]), int(r[2])): i for i, r in enumerate(index.rows)})
-        by_span = self._row_of[1]
-        out = []
-        for snt in sents:
-            cid = context[snt.passage - 1].chunk.id
-            i = by_span.get((cid, snt.start, snt.end))
-            dense = float(vectors[i] @ qvec) if i is not None else 0.0
-            out.append(cit.Sentence(snt.passage, snt.start, snt.end, snt.text, dense, snt.about))
-        return out
-
-
-def _known(index: IndexData, word: str) -> bool:
-    from .lexical import _stopwords
-
-    return word in _stopwords() or (index.bm25 is not None and index.bm25.knows(word))
+        scores = dense.span_scores(question, [(context[x.passage - 1].chunk.id, x.start, x.end) for x in sents])
+        return [cit.Sentence(x.passage, x.start, x.end, x.text, sc or 0.0, x.about) for x, sc in zip(sents, scores)]

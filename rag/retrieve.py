@@ -1,4 +1,5 @@
-"""Hybrid retrieval: BM25 and dense rankings fused by reciprocal rank fusion (RRF).
+"""Hybrid retrieval: retrievers behind one protocol and one registry (BM25, one dense retriever
+per encoder), their rankings fused by one generic reciprocal rank fusion (RRF).
 
 Also computes the relevance signal used to refuse: the best dense cosine between the
 question and any row (chunk or sentence) of the corpus, blended with BM25 term coverage.
@@ -8,43 +9,116 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Callable, Protocol
 
 import numpy as np
 
+from .errors import RagError
 from .index import IndexData
 from .lexical import tokenize
 from .records import Hit
 from .text import fold
 
 
+class Retriever(Protocol):
+    """Ranks the chunks of the index for a question."""
+
+    name: str
+
+    def rank(self, question: str) -> dict[int, float]:
+        """Score per chunk id (higher is better); chunks absent did not match."""
+
+
+class Bm25Retriever:
+    name = "bm25"
+
+    def __init__(self, bm25):
+        self.bm25 = bm25
+
+    def knows(self, word: str) -> bool:
+        return self.bm25.knows(word)
+
+    def rank(self, question: str) -> dict[int, float]:
+        scores = self.bm25.scores(question)
+        return {int(i): float(scores[i]) for i in np.flatnonzero(scores > 0)}
+
+
+class DenseRetriever:
+    """Best cosine per chunk over its rows (the chunk itself and each of its sentences). Also
+    scores any row span of the index against the last question (evidence sentences)."""
+
+    def __init__(self, name: str, store, vectors: np.ndarray, rows: np.ndarray, encoder, *, candidates: int = 400):
+        self.name, self.store, self.vectors, self.rows, self.encoder = name, store, vectors, rows, encoder
+        self.candidates = candidates
+        self._row_of: dict | None = None
+        self._query: tuple[str, np.ndarray] | None = None
+
+    def query_vector(self, question: str) -> np.ndarray:
+        if self._query is None or self._query[0] != question:
+            self._query = (question, self.encoder.encode([question])[0])
+        return self._query[1]
+
+    def rank(self, question: str) -> dict[int, float]:
+        scores, ids = self.store.search(self.query_vector(question), min(self.store.size, self.candidates))
+        best: dict[int, float] = {}
+        for s, row in zip(scores.tolist(), ids.tolist()):
+            cid = int(self.rows[row, 0])
+            if s > best.get(cid, -2.0):
+                best[cid] = s
+        return best
+
+    def span_scores(self, question: str, spans: list[tuple[int, int, int]]) -> list[float | None]:
+        """Cosine of each (chunk id, start, end) row with the question; None for a span that is
+        not a row of the index."""
+        if self._row_of is None:
+            self._row_of = {(int(r[0]), int(r[1]), int(r[2])): i for i, r in enumerate(self.rows)}
+        q = self.query_vector(question)
+        out = []
+        for span in spans:
+            i = self._row_of.get(span)
+            out.append(None if i is None else float(self.vectors[i] @ q))
+        return out
+
+
+RetrieverFactory = Callable[[IndexData, dict], list[Retriever]]
+RETRIEVERS: dict[str, RetrieverFactory] = {
+    "bm25": lambda index, encoders: [Bm25Retriever(index.bm25)] if index.bm25 is not None else [],
+    "dense": lambda index, encoders: [DenseRetriever(n, *index.dense[n], index.rows, enc)
+                                      for n, enc in encoders.items() if n in index.dense],
+}
+
+
+def register_retriever(name: str, factory: RetrieverFactory) -> None:
+    """Make a retriever selectable by ``settings.retrievers`` (tests register fakes here)."""
+    RETRIEVERS[name] = factory
+
+
+def make_retrievers(index: IndexData, names: list[str], encoders: dict) -> list[Retriever]:
+    out: list[Retriever] = []
+    for name in names:
+        if name not in RETRIEVERS:
+            raise RagError(f"unknown retriever {name!r} (RAG_RETRIEVERS); choose from: {', '.join(RETRIEVERS)}")
+        out.extend(RETRIEVERS[name](index, encoders))
+    return out
+
+
 @dataclass
 class Retrieval:
     hits: list[Hit]
     relevance: float
-    query_vectors: dict  # encoder name -> unit query vector (reused for evidence)
 
 
-def rrf(rankings: dict[str, list[int]], *, k: int) -> dict[int, tuple[float, dict[str, int]]]:
-    """Reciprocal rank fusion: score(d) = Σ 1 / (k + rank_r(d)), ranks from 1."""
+def rrf(rankings: dict[str, list[int]], *, k: int, weights: dict[str, float] | None = None
+        ) -> dict[int, tuple[float, dict[str, int]]]:
+    """Reciprocal rank fusion over any number of rankings: score(d) = Σ w_r / (k + rank_r(d))."""
     fused: dict[int, list] = {}
     for name, ranking in rankings.items():
+        w = (weights or {}).get(name, 1.0)
         for rank, doc in enumerate(ranking, start=1):
             entry = fused.setdefault(doc, [0.0, {}])
-            entry[0] += 1.0 / (k + rank)
+            entry[0] += w / (k + rank)
             entry[1][name] = rank
     return {doc: (score, ranks) for doc, (score, ranks) in fused.items()}
-
-
-def dense_chunk_scores(index: IndexData, name: str, qvec: np.ndarray) -> dict[int, float]:
-    """Best cosine per chunk over its rows (the chunk itself and each of its sentences)."""
-    store, _ = index.dense[name]
-    scores, ids = store.search(qvec, min(store.size, 400))
-    best: dict[int, float] = {}
-    for s, row in zip(scores.tolist(), ids.tolist()):
-        cid = int(index.rows[row, 0])
-        if s > best.get(cid, -2.0):
-            best[cid] = s
-    return best
 
 
 def lexical_coverage(question: str, text: str) -> float:
@@ -55,28 +129,29 @@ def lexical_coverage(question: str, text: str) -> float:
     return len(q & set(tokenize(text))) / len(q)
 
 
-def retrieve(index: IndexData, question: str, *, k: int, rrf_k: int, encoders: dict) -> Retrieval:
-    """Top-k chunks for ``question``. ``encoders`` maps encoder name → Embedder."""
+def retrieve(retrievers: list[Retriever], chunks: list, question: str, *, k: int, rrf_k: int) -> Retrieval:
+    """Top-k chunks for ``question``: every retriever's ranking, fused by RRF."""
     rankings: dict[str, list[int]] = {}
-    qvecs: dict[str, np.ndarray] = {}
     best_cos: dict[int, float] = {}
-    for name, enc in encoders.items():
-        qvec = enc.encode([question])[0]
-        qvecs[name] = qvec
-        scores = dense_chunk_scores(index, name, qvec)
-        rankings[name] = sorted(scores, key=scores.get, reverse=True)
-        for cid, s in scores.items():
-            best_cos[cid] = max(best_cos.get(cid, -1.0), s)
-    bm25_scores = None
-    if index.bm25 is not None:
-        bm25_scores = index.bm25.scores(question)
-        order = np.argsort(-bm25_scores, kind="stable")
-        rankings["bm25"] = [int(i) for i in order if bm25_scores[i] > 0]
+    # dense rankings first: equal fused scores keep the dense order (as measured on the eval sets)
+    for r in sorted(retrievers, key=lambda r: not isinstance(r, DenseRetriever)):
+        scores = r.rank(question)
+        rankings[r.name] = sorted(scores, key=lambda c: -scores[c])  # stable: ties keep the retriever's order
+        if isinstance(r, DenseRetriever):
+            for cid, sc in scores.items():
+                best_cos[cid] = max(best_cos.get(cid, -1.0), sc)
     fused = rrf(rankings, k=rrf_k)
     top = sorted(fused, key=lambda c: fused[c][0], reverse=True)[:k]
-    hits = [Hit(chunk=index.chunks[c], score=fused[c][0], ranks=fused[c][1],
+    hits = [Hit(chunk=chunks[c], score=fused[c][0], ranks=fused[c][1],
                 similarity=best_cos.get(c, 0.0)) for c in top]
-    return Retrieval(hits=hits, relevance=relevance(question, hits), query_vectors=qvecs)
+    return Retrieval(hits=hits, relevance=relevance(question, hits))
+
+
+def known_word(retrievers: list[Retriever], word: str) -> bool:
+    """A stopword, or a word of the indexed vocabulary (for telling nonsense from a question)."""
+    from .lexical import _stopwords
+
+    return word in _stopwords() or any(r.knows(word) for r in retrievers if hasattr(r, "knows"))
 
 
 def missing_number(question: str, hits: list[Hit]) -> bool:

@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     retrievers: str = Field("bm25,dense", description="Which rankings to fuse: 'bm25', 'dense' or both.")
     k: int = Field(5, ge=1, le=50, description="Passages retrieved; all compete for the prompt's sentences.")
     rrf_k: int = Field(5, ge=1, le=200, description="Reciprocal-rank-fusion constant.")
+    vector_store: str = Field("faiss", description="Vector store backend (registry name): 'faiss', embedded.")
     hnsw_threshold: int = Field(20000, ge=100,
                                 description="Past this many vectors FAISS uses HNSW instead of an exact index.")
     refuse_below: float | None = Field(
@@ -101,9 +102,8 @@ class Settings(BaseSettings):
     def _check(self):
         if self.chunk_min_chars > self.chunk_max_chars:
             raise ValueError("chunk_min_chars must not exceed chunk_max_chars")
-        bad = set(self.retriever_list) - {"bm25", "dense"}
-        if bad or not self.retriever_list:
-            raise ValueError(f"retrievers must be a subset of bm25,dense (got {self.retrievers!r})")
+        if not self.retriever_list:
+            raise ValueError("retrievers must name at least one retriever: bm25, dense (or a registered one)")
         if "dense" in self.retriever_list and not self.embedder_list:
             raise ValueError("dense retrieval needs at least one embedder")
         return self
@@ -134,4 +134,6 @@ class Settings(BaseSettings):
             "chunking": vars(self.chunking),
             "context_headers": self.context_headers,
             "embedders": self.embedder_list if "dense" in self.retriever_list else [],
+            "vector_store": self.vector_store,
+            "hnsw_threshold": self.hnsw_threshold,
         }

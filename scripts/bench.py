@@ -57,7 +57,7 @@ def main() -> None:
         rt = []
         for q in qs:
             t = time.perf_counter()
-            retrieve(pipe.index, q, k=s.k, rrf_k=s.rrf_k, encoders=pipe.encoders)
+            retrieve(pipe.retrievers(pipe.index), pipe.index.chunks, q, k=s.k, rrf_k=s.rrf_k)
             rt.append((time.perf_counter() - t) * 1000)
         out["warm_retrieval_ms"] = {"p50": round(statistics.median(rt), 1), "p95": round(pct(rt, 95), 1)}
         ft, tot = [], []

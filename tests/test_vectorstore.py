@@ -1,6 +1,8 @@
+import pytest
 import numpy as np
 
-from rag.vectorstore import VectorStore
+from rag.errors import RagError
+from rag.vectorstore import FaissStore as VectorStore
 
 
 def _data(n=300, d=16, seed=0):
@@ -25,3 +27,65 @@ def test_hnsw_past_threshold_finds_the_same_neighbours():
     assert store.kind == "IndexHNSWFlat"
     hits = sum(store.search(x[i], 1)[1][0] == i for i in range(0, 300, 10))
     assert hits >= 28  # approximate, but nearly always exact on its own points
+
+
+def test_backends_come_from_registries(settings):
+    """A fake retriever and a fake vector store are registered, selected by settings, and the
+    pipeline answers through them without knowing what they are."""
+    import numpy as np
+
+    from conftest import FakeLLM
+    from rag import retrieve, vectorstore
+    from rag.pipeline import Pipeline
+
+    built = []
+
+    class ListStore:
+        kind = "list"
+
+        def __init__(self, vectors):
+            self.vectors = np.asarray(vectors)
+
+        @property
+        def size(self):
+            return len(self.vectors)
+
+        def search(self, query, k):
+            scores = self.vectors @ query
+            ids = np.argsort(-scores)[:k]
+            return scores[ids], ids
+
+        def save(self, path):
+            np.save(path.with_suffix(".npy.list"), self.vectors)
+            path.write_bytes(b"list")
+
+    class ListBackend:
+        def build(self, vectors, *, hnsw_threshold):
+            built.append(len(vectors))
+            return ListStore(vectors)
+
+        def load(self, path):
+            return ListStore(np.load(path.with_suffix(".npy.list.npy")))
+
+    class TitleRetriever:
+        name = "title"
+
+        def __init__(self, chunks):
+            self.chunks = chunks
+
+        def rank(self, question):
+            return {c.id: 1.0 for c in self.chunks if "plateaux" in c.title.lower()}
+
+    vectorstore.register_store("list", ListBackend())
+    retrieve.register_retriever("title", lambda index, encoders: [TitleRetriever(index.chunks)])
+    try:
+        s = settings.model_copy(update={"vector_store": "list", "retrievers": "bm25,dense,title"})
+        pipe = Pipeline(s, llm=FakeLLM())
+        assert built and [r.name for r in pipe.retrievers(pipe.index)] == ["bm25", "fake", "title"]
+        answer = pipe.ask("Que propose Olivier Duha ?")
+        assert answer.citations and "title" in answer.retrieved[0].ranks
+    finally:
+        vectorstore.STORES.pop("list")
+        retrieve.RETRIEVERS.pop("title")
+    with pytest.raises(RagError, match="unknown vector store"):
+        Pipeline(settings.model_copy(update={"vector_store": "nope", "index_dir": settings.index_dir.parent / "x"}))
