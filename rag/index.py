@@ -148,23 +148,30 @@ def _build(settings: Settings, articles: list, chunks: list[Chunk], warnings: li
                 f.write(json.dumps(c.to_dict(), ensure_ascii=False) + "\n")
         rows, texts = dense_rows(chunks, with_headers=settings.context_headers)
         np.save(tmp / "rows.npy", rows)
-        if "bm25" in settings.retriever_list:
-            Bm25Index.build([c.indexed_text if settings.context_headers else c.text
-                             for c in chunks]).save(tmp / "bm25")
-        if "dense" in settings.retriever_list:
+        lexical = [c.indexed_text if settings.context_headers else c.text for c in chunks]
+        if settings.needs_bm25:
+            Bm25Index.build(lexical).save(tmp / "bm25")
+        qdrant_collection = None
+        if settings.needs_dense:
             for name in settings.embedder_list:
                 vecs = _embed(texts, name, reuse=_previous_vectors(settings, name), say=say, bar=bar)
                 np.save(tmp / f"dense-{_safe_name(name)}.npy", vecs)
-                get_store(settings.vector_store).build(vecs, hnsw_threshold=settings.hnsw_threshold).save(
-                    tmp / f"dense-{_safe_name(name)}.faiss")
+                if settings.vector_store == "qdrant":  # one hybrid collection (first encoder + lexical)
+                    if qdrant_collection is None:
+                        qdrant_collection = _build_qdrant(settings, tmp, chunks, rows, vecs, lexical)
+                else:
+                    get_store(settings.vector_store).build(vecs, hnsw_threshold=settings.hnsw_threshold).save(
+                        tmp / f"dense-{_safe_name(name)}.faiss")
+        # Qdrant's own storage has its own integrity and lock files: not checksummed here
         files = {str(p.relative_to(tmp)): {"sha256": _sha_file(p), "bytes": p.stat().st_size}
-                 for p in sorted(tmp.rglob("*")) if p.is_file()}
+                 for p in sorted(tmp.rglob("*")) if p.is_file() and p.relative_to(tmp).parts[0] != "qdrant"}
         seeds = seed_hashes(settings.seeds_dir)
         manifest = {
             "format_version": FORMAT_VERSION,
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "signature": settings.index_signature(),
             "retrievers": settings.retriever_list,
+            "qdrant_collection": qdrant_collection,
             "articles": {a.source: {"sha256": seeds[a.source]["sha256"], "title": a.title,
                                     "date": a.date, "chunks": sum(c.source == a.source for c in chunks),
                                     "pages": len(a.pages) or None, "chars": len(a.raw)} for a in articles},
@@ -182,6 +189,17 @@ def _build(settings: Settings, articles: list, chunks: list[Chunk], warnings: li
         raise
     say(f"index built in {time.perf_counter() - t0:.1f} s: {target}")
     return target, warnings
+
+
+def _build_qdrant(settings: Settings, tmp: Path, chunks: list[Chunk], rows: np.ndarray, vecs: np.ndarray,
+                  lexical: list[str]) -> str:
+    from . import qdrant_store
+
+    name = qdrant_store.collection_name(settings.index_signature(), settings.qdrant_url)
+    key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
+    qdrant_store.build(location=tmp / "qdrant", url=settings.qdrant_url, api_key=key, name=name, chunks=chunks,
+                       rows=rows, vectors=vecs, texts=lexical)
+    return name
 
 
 def _previous_vectors(settings: Settings, name: str) -> dict[str, np.ndarray]:
@@ -298,12 +316,13 @@ def load_index(settings: Settings, *, verify: bool = False) -> IndexData:
                   (d / "chunks.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
         rows = np.load(d / "rows.npy").reshape(-1, 3)
         dense = {}
-        if "dense" in settings.retriever_list:
+        if settings.needs_dense:
             for name in settings.embedder_list:
                 stem = d / f"dense-{_safe_name(name)}"
-                dense[name] = (get_store(settings.vector_store).load(stem.with_suffix(".faiss")),
-                               np.load(stem.with_suffix(".npy"), mmap_mode="r"))
-        bm25 = Bm25Index.load(d / "bm25") if "bm25" in settings.retriever_list else None
+                store = (None if settings.vector_store == "qdrant"  # searched through the qdrant retriever
+                         else get_store(settings.vector_store).load(stem.with_suffix(".faiss")))
+                dense[name] = (store, np.load(stem.with_suffix(".npy"), mmap_mode="r"))
+        bm25 = Bm25Index.load(d / "bm25") if settings.needs_bm25 else None
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as err:
         raise CorruptIndexError(f"index at {d} is unreadable ({type(err).__name__}: {err}); {fix}") from None
     if len(chunks) != manifest.get("n_chunks") or len(rows) != manifest.get("n_rows"):

@@ -60,7 +60,7 @@ class Pipeline:
 
         if self._retrievers is None or self._retrievers[0] is not index:
             names = self.settings.retriever_list
-            self._retrievers = (index, make_retrievers(index, names, self.encoders))
+            self._retrievers = (index, make_retrievers(index, names, self.settings, self.encoders))
         return self._retrievers[1]
 
     # -- lazily loaded heavy parts (once per process) --
@@ -69,7 +69,7 @@ class Pipeline:
         if self._encoders is None:
             from .embedders import get_embedder
 
-            names = self.settings.embedder_list if "dense" in self.settings.retriever_list else []
+            names = self.settings.embedder_list if self.settings.needs_dense else []
             self._encoders = {n: get_embedder(n) for n in names}
         return self._encoders
 
@@ -106,7 +106,8 @@ class Pipeline:
     def models(self) -> dict:
         return {"llm": self.settings.llm, "embedder": "+".join(
             (["bm25"] if "bm25" in self.settings.retriever_list else [])
-            + (self.settings.embedder_list if "dense" in self.settings.retriever_list else []))}
+            + (["qdrant"] if "qdrant" in self.settings.retriever_list else [])
+            + (self.settings.embedder_list if self.settings.needs_dense else []))}
 
     # -- the flow --
     def validate(self, question: str) -> str:

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable, Protocol
+from typing import TYPE_CHECKING, Callable, Protocol
 
 import numpy as np
 
 from .errors import RagError
 from .index import IndexData
+
+if TYPE_CHECKING:
+    from .settings import Settings
 from .lexical import tokenize
 from .records import Hit
 from .text import fold
@@ -80,11 +83,25 @@ class DenseRetriever:
         return out
 
 
-RetrieverFactory = Callable[[IndexData, dict], list[Retriever]]
+RetrieverFactory = Callable[[IndexData, "Settings", dict], list[Retriever]]
+
+
+def _qdrant(index: IndexData, settings, encoders: dict) -> list[Retriever]:
+    from .qdrant_store import QdrantRetriever
+
+    name, enc = next(iter(encoders.items()))
+    key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
+    spans = DenseRetriever(name, None, index.dense[name][1], index.rows, enc)
+    return [QdrantRetriever(location=index.path / "qdrant", url=settings.qdrant_url, api_key=key,
+                            collection=index.manifest["qdrant_collection"], encoder=enc, rrf_k=settings.rrf_k,
+                            spans=spans, vocabulary=index.bm25)]
+
+
 RETRIEVERS: dict[str, RetrieverFactory] = {
-    "bm25": lambda index, encoders: [Bm25Retriever(index.bm25)] if index.bm25 is not None else [],
-    "dense": lambda index, encoders: [DenseRetriever(n, *index.dense[n], index.rows, enc)
-                                      for n, enc in encoders.items() if n in index.dense],
+    "bm25": lambda index, settings, encoders: [Bm25Retriever(index.bm25)] if index.bm25 is not None else [],
+    "dense": lambda index, settings, encoders: [DenseRetriever(n, *index.dense[n], index.rows, enc)
+                                                for n, enc in encoders.items() if n in index.dense],
+    "qdrant": _qdrant,
 }
 
 
@@ -93,12 +110,12 @@ def register_retriever(name: str, factory: RetrieverFactory) -> None:
     RETRIEVERS[name] = factory
 
 
-def make_retrievers(index: IndexData, names: list[str], encoders: dict) -> list[Retriever]:
+def make_retrievers(index: IndexData, names: list[str], settings, encoders: dict) -> list[Retriever]:
     out: list[Retriever] = []
     for name in names:
         if name not in RETRIEVERS:
             raise RagError(f"unknown retriever {name!r} (RAG_RETRIEVERS); choose from: {', '.join(RETRIEVERS)}")
-        out.extend(RETRIEVERS[name](index, encoders))
+        out.extend(RETRIEVERS[name](index, settings, encoders))
     return out
 
 
@@ -137,9 +154,9 @@ def retrieve(retrievers: list[Retriever], chunks: list, question: str, *, k: int
     for r in sorted(retrievers, key=lambda r: not isinstance(r, DenseRetriever)):
         scores = r.rank(question)
         rankings[r.name] = sorted(scores, key=lambda c: -scores[c])  # stable: ties keep the retriever's order
-        if isinstance(r, DenseRetriever):
-            for cid, sc in scores.items():
-                best_cos[cid] = max(best_cos.get(cid, -1.0), sc)
+        cosines = scores if isinstance(r, DenseRetriever) else (r.cosines(question) if hasattr(r, "cosines") else {})
+        for cid, sc in cosines.items():
+            best_cos[cid] = max(best_cos.get(cid, -1.0), sc)
     fused = rrf(rankings, k=rrf_k)
     top = sorted(fused, key=lambda c: fused[c][0], reverse=True)[:k]
     hits = [Hit(chunk=chunks[c], score=fused[c][0], ranks=fused[c][1],

@@ -41,7 +41,11 @@ class Settings(BaseSettings):
     retrievers: str = Field("bm25,dense", description="Which rankings to fuse: 'bm25', 'dense' or both.")
     k: int = Field(5, ge=1, le=50, description="Passages retrieved; all compete for the prompt's sentences.")
     rrf_k: int = Field(5, ge=1, le=200, description="Reciprocal-rank-fusion constant.")
-    vector_store: str = Field("faiss", description="Vector store backend (registry name): 'faiss', embedded.")
+    vector_store: str = Field("faiss", description="Vector store backend (registry name): 'faiss' (embedded) or "
+                                                    "'qdrant' (local mode in the index folder, or RAG_QDRANT_URL).")
+    qdrant_url: str | None = Field(None, description="Qdrant server or cluster URL (vector_store=qdrant); "
+                                                     "unset: Qdrant's embedded local mode.")
+    qdrant_api_key: SecretStr | None = Field(None, description="API key of the Qdrant server (RAG_QDRANT_API_KEY).")
     hnsw_threshold: int = Field(20000, ge=100,
                                 description="Past this many vectors FAISS uses HNSW instead of an exact index.")
     refuse_below: float | None = Field(
@@ -104,7 +108,7 @@ class Settings(BaseSettings):
             raise ValueError("chunk_min_chars must not exceed chunk_max_chars")
         if not self.retriever_list:
             raise ValueError("retrievers must name at least one retriever: bm25, dense (or a registered one)")
-        if "dense" in self.retriever_list and not self.embedder_list:
+        if self.needs_dense and not self.embedder_list:
             raise ValueError("dense retrieval needs at least one embedder")
         return self
 
@@ -121,7 +125,21 @@ class Settings(BaseSettings):
 
     @property
     def retriever_list(self) -> list[str]:
-        return [r.strip() for r in self.retrievers.split(",") if r.strip()]
+        """The retrievers to fuse. With the Qdrant store, BM25 + dense become one 'qdrant' retriever:
+        the engine runs both and fuses them."""
+        names = [r.strip() for r in self.retrievers.split(",") if r.strip()]
+        if self.vector_store == "qdrant" and set(names) == {"bm25", "dense"}:
+            return ["qdrant"]
+        return names
+
+    @property
+    def needs_dense(self) -> bool:
+        return bool({"dense", "qdrant"} & set(self.retriever_list))
+
+    @property
+    def needs_bm25(self) -> bool:
+        """BM25 ranks (bm25) or knows the vocabulary for the nonsense check (qdrant)."""
+        return bool({"bm25", "qdrant"} & set(self.retriever_list))
 
     @property
     def chunking(self) -> ChunkingConfig:
@@ -133,7 +151,7 @@ class Settings(BaseSettings):
         return {
             "chunking": vars(self.chunking),
             "context_headers": self.context_headers,
-            "embedders": self.embedder_list if "dense" in self.retriever_list else [],
+            "embedders": self.embedder_list if self.needs_dense else [],
             "vector_store": self.vector_store,
             "hnsw_threshold": self.hnsw_threshold,
         }

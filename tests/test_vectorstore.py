@@ -77,7 +77,7 @@ def test_backends_come_from_registries(settings):
             return {c.id: 1.0 for c in self.chunks if "plateaux" in c.title.lower()}
 
     vectorstore.register_store("list", ListBackend())
-    retrieve.register_retriever("title", lambda index, encoders: [TitleRetriever(index.chunks)])
+    retrieve.register_retriever("title", lambda index, settings, encoders: [TitleRetriever(index.chunks)])
     try:
         s = settings.model_copy(update={"vector_store": "list", "retrievers": "bm25,dense,title"})
         pipe = Pipeline(s, llm=FakeLLM())

@@ -1,0 +1,180 @@
+"""Qdrant backend: hybrid search done by the engine.
+
+One point per chunk, holding
+- a dense multivector: the unit vectors of the chunk and of each of its sentences, compared
+  with MAX_SIM, so a chunk scores as its best row (as the FAISS index does with its rows);
+- a sparse lexical vector: term frequencies of the same analyzer as BM25 (accent folding,
+  French/English stopwords, Snowball stemming), computed here; Qdrant applies the IDF
+  (``Modifier.IDF``);
+- a payload: source, chunk id, span.
+A question is one Query API call: a dense and a sparse prefetch fused by Qdrant's RRF.
+
+Local mode (``qdrant-client``'s embedded engine, on disk inside the index folder) is the
+default; ``RAG_QDRANT_URL`` points the same code at a Qdrant server or cluster, where the
+collection is named after the index signature and deletes go by source.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import zlib
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from .errors import RagError
+
+COLLECTION = "chunks"
+
+
+K1, B = 1.2, 0.75  # as the BM25 index (rag/lexical.py)
+
+
+def term_ids(tokens: list[str], *, avg_len: float | None = None) -> tuple[list[int], list[float]]:
+    """Sparse vector of analyzed tokens: stable 31-bit term ids (crc32); values are BM25's
+    saturated, length-normalised term frequencies when ``avg_len`` is given (documents), raw
+    counts otherwise (queries). Qdrant multiplies by the IDF it keeps (``Modifier.IDF``)."""
+    counts = Counter(zlib.crc32(t.encode("utf-8")) & 0x7FFFFFFF for t in tokens)
+    ids = sorted(counts)
+    if avg_len is None:
+        return ids, [float(counts[i]) for i in ids]
+    norm = K1 * (1 - B + B * len(tokens) / max(avg_len, 1e-9))
+    return ids, [counts[i] * (K1 + 1) / (counts[i] + norm) for i in ids]
+
+
+def _client(location: Path | None, url: str | None, api_key: str | None):
+    try:
+        from qdrant_client import QdrantClient
+    except ImportError:
+        raise RagError("the qdrant backend needs qdrant-client: pip install qdrant-client") from None
+    if url:
+        return QdrantClient(url=url, api_key=api_key, timeout=30, check_compatibility=False)
+    location.mkdir(parents=True, exist_ok=True)
+    return QdrantClient(path=str(location))
+
+
+@contextlib.contextmanager
+def _reachable(url: str | None):
+    """A Qdrant server that is down or refuses us: one clear error."""
+    try:
+        yield
+    except RagError:
+        raise
+    except Exception as err:  # qdrant-client raises transport-specific types
+        if not url:
+            raise
+        raise RagError(f"cannot use the Qdrant server at {url} ({type(err).__name__}: {err}); start it, "
+                       "or fix RAG_QDRANT_URL / RAG_QDRANT_API_KEY") from None
+
+
+def collection_name(signature: dict, url: str | None) -> str:
+    """Local mode: one collection in the index's own folder. Server: named after what built it."""
+    if not url:
+        return COLLECTION
+    digest = hashlib.sha256(json.dumps(signature, sort_keys=True).encode()).hexdigest()[:12]
+    return f"rag_{digest}"
+
+
+def build(*, location: Path, url: str | None, api_key: str | None, name: str, chunks: list, rows: np.ndarray,
+          vectors: np.ndarray, texts: list[str], batch: int = 256) -> None:
+    """Write every chunk as one point (recreating the collection)."""
+    from qdrant_client import models
+
+    from .lexical import tokenize
+
+    client = _client(location, url, api_key)
+    try:
+        with _reachable(url):
+            exists = client.collection_exists(name)
+        if exists:
+            client.delete_collection(name)
+        client.create_collection(
+            name,
+            vectors_config={"dense": models.VectorParams(
+                size=int(vectors.shape[1]), distance=models.Distance.DOT,
+                multivector_config=models.MultiVectorConfig(comparator=models.MultiVectorComparator.MAX_SIM))},
+            sparse_vectors_config={"sparse": models.SparseVectorParams(modifier=models.Modifier.IDF)})
+        client.create_payload_index(name, "source", models.PayloadSchemaType.KEYWORD) if url else None
+        by_chunk: dict[int, list[int]] = {}
+        for i, cid in enumerate(rows[:, 0].tolist()):
+            by_chunk.setdefault(int(cid), []).append(i)
+        tokens = [tokenize(t) for t in texts]
+        avg_len = sum(map(len, tokens)) / max(len(tokens), 1)
+        points = []
+        for c, toks in zip(chunks, tokens):
+            ids, tf = term_ids(toks, avg_len=avg_len)
+            points.append(models.PointStruct(
+                id=c.id, vector={"dense": np.asarray(vectors[by_chunk[c.id]], dtype=np.float32).tolist(),
+                                 "sparse": models.SparseVector(indices=ids, values=tf)},
+                payload={"source": c.source, "chunk_id": c.id, "start": c.start, "end": c.end}))
+            if len(points) >= batch:
+                client.upsert(name, points=points)
+                points = []
+        if points:
+            client.upsert(name, points=points)
+    finally:
+        client.close()
+
+
+def delete_source(client, name: str, source: str) -> None:
+    """Remove every point of one document (server mode keeps one collection across updates)."""
+    from qdrant_client import models
+
+    client.delete(name, points_selector=models.FilterSelector(filter=models.Filter(
+        must=[models.FieldCondition(key="source", match=models.MatchValue(value=source))])))
+
+
+class QdrantRetriever:
+    """Dense + sparse prefetches fused by Qdrant's RRF, in one call."""
+
+    name = "qdrant"
+
+    def __init__(self, *, location: Path, url: str | None, api_key: str | None, collection: str, encoder,
+                 rrf_k: int, spans=None, vocabulary=None, candidates: int = 100):
+        self.client = _client(location, url, api_key)
+        self.url, self.spans, self.vocabulary = url, spans, vocabulary
+        self.collection, self.encoder = collection, encoder
+        self.rrf_k, self.candidates = rrf_k, candidates
+        self._query: tuple[str, np.ndarray] | None = None
+        self._cos: tuple[str, dict] | None = None
+
+    def _qvec(self, question: str) -> np.ndarray:
+        if self._query is None or self._query[0] != question:
+            self._query = (question, self.encoder.encode([question])[0])
+        return self._query[1]
+
+    def rank(self, question: str) -> dict[int, float]:
+        from qdrant_client import models
+
+        from .lexical import tokenize
+
+        qvec = [self._qvec(question).tolist()]
+        prefetch = [models.Prefetch(query=qvec, using="dense", limit=self.candidates)]
+        ids, _ = term_ids(tokenize(question))
+        if ids:
+            prefetch.append(models.Prefetch(query=models.SparseVector(indices=ids, values=[1.0] * len(ids)),
+                                            using="sparse", limit=self.candidates))
+        with _reachable(self.url):
+            res = self.client.query_points(self.collection, prefetch=prefetch,
+                                           query=models.RrfQuery(rrf=models.Rrf(k=self.rrf_k)),
+                                           limit=self.candidates, with_payload=False)
+        return {int(p.id): float(p.score) for p in res.points}
+
+    def knows(self, word: str) -> bool:
+        return self.vocabulary is not None and self.vocabulary.knows(word)
+
+    def span_scores(self, question: str, spans: list[tuple[int, int, int]]) -> list[float | None]:
+        """Evidence sentences are scored from the index's memory-mapped row vectors."""
+        return self.spans.span_scores(question, spans) if self.spans else [None] * len(spans)
+
+    def cosines(self, question: str) -> dict[int, float]:
+        """Best cosine per chunk (its best row), for the relevance signal."""
+        if self._cos is None or self._cos[0] != question:
+            with _reachable(self.url):
+                res = self.client.query_points(self.collection, query=[self._qvec(question).tolist()],
+                                               using="dense", limit=self.candidates, with_payload=False)
+            self._cos = (question, {int(p.id): float(p.score) for p in res.points})
+        return self._cos[1]
