@@ -46,14 +46,20 @@ class OpenAIGenerator:
         body = {"model": self.model, "messages": json.loads(prompt), "stream": True, "max_tokens": max_tokens,
                 "stop": stop[:4], "seed": self.seed,
                 "temperature": self.temperature if temperature is None else temperature}
-        if probe is not None:
+        if probe is not None and self._probe_ok:
             # as in-process: read P(refusal) from the first token's distribution, then generate
             # with the refusal's first tokens banned, so the calibrated threshold decides and not
             # the argmax. Two requests with the same prompt: the server's prompt cache serves the second.
-            first = self._post({**body, "stream": False, "max_tokens": 1, "logprobs": True, "top_logprobs": 20})
+            try:
+                first = self._post({**body, "stream": False, "max_tokens": 1, "logprobs": True, "top_logprobs": 20})
+            except LLMServerError as err:
+                if "answered HTTP" not in str(err):
+                    raise
+                self._probe_ok = False  # no logprobs here: the model's own "NOT FOUND" decides
+                first = {}
             choices = first.get("choices") or [{}]
             probe.p = _probability(choices[0].get("logprobs"), probe.spellings)
-            if probe.ban and self._token_bias:
+            if probe.p is not None and probe.ban and self._token_bias:
                 body.update(logit_bias={s: -100 for s in probe.spellings}, logit_bias_type="tokens")
         try:
             yield from self._stream(body)
@@ -65,7 +71,8 @@ class OpenAIGenerator:
             body.pop("logit_bias_type")
             yield from self._stream(body)
 
-    _token_bias = True
+    _token_bias = True  # the server takes llama.cpp's token-string logit_bias
+    _probe_ok = True  # the server returns top_logprobs
 
     def _request(self):
         import httpx

@@ -81,6 +81,10 @@ class Pipeline:
             self._llm = get_generator(self.settings)
         return self._llm
 
+    @property
+    def llm_loaded(self) -> bool:
+        return self._llm is not None
+
     def warm_up(self) -> None:
         """Load encoders and LLM, and evaluate the prompt prefix, now rather than on the first question."""
         self._warm_prefix()

@@ -226,7 +226,7 @@ def create_app(settings: Settings, *, pipeline=None, progress: Callable[[str], N
     @app.get("/healthz")
     async def healthz():
         m = pipe.index.manifest
-        return {"status": "ok", "llm": settings.llm, "llm_loaded": pipe._llm is not None,
+        return {"status": "ok", "llm": settings.llm, "llm_loaded": pipe.llm_loaded,
                 "embedder": pipe.models["embedder"], "queue": engine.admitted, "queue_limit": engine.limit,
                 "index": {"documents": len(m.get("articles", {})), "chunks": m.get("n_chunks"),
                           "built_at": m.get("built_at")}}
@@ -362,6 +362,6 @@ def serve(settings: Settings, *, host: str, port: int, progress: Callable[[str],
         progress("loading models…")
     app.state.pipeline.warm_up()
     if progress:
-        progress(f"API at http://{host}:{port} (OpenAPI schema at /openapi.json; docs at /docs)"
+        progress(f"API at http://{host}:{port} (OpenAPI schema at /openapi.json)"
                  + ("; API key required" if key else ""))
     uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -7,7 +7,7 @@ Exact (flat) search for small collections, HNSW past ``hnsw_threshold`` vectors.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Protocol
 
 import numpy as np
 

@@ -62,6 +62,29 @@ class FakeLLM:
             yield word + " "
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until_up(url: str, proc, log: Path, *, timeout: float) -> None:
+    """Poll ``url`` until it answers; fail with the server's log if it exits or times out."""
+    import time
+    import urllib.request
+
+    deadline = time.time() + timeout
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except OSError:
+            assert proc.poll() is None and time.time() < deadline, log.read_text()
+            time.sleep(0.5)
+
+
 @pytest.fixture(autouse=True)
 def fake_embedder(monkeypatch):
     import rag.embedders as emb

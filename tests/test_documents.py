@@ -3,7 +3,6 @@ reported by name and skipped; the collection adds and removes documents safely."
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 

@@ -9,12 +9,12 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 
 import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from conftest import wait_until_up
 from rag.errors import RagError
 from rag.pipeline import Pipeline
 
@@ -38,6 +38,8 @@ def _fake_server_app(seen: list) -> FastAPI:
         mode = body["model"]
         if mode == "err":
             return JSONResponse({"error": {"message": "model not loaded"}}, status_code=404)
+        if mode == "nologprobs" and body.get("logprobs"):
+            return JSONResponse({"error": {"message": "logprobs need logits_all"}}, status_code=500)
         if mode == "nobias" and "logit_bias" in body:
             return JSONResponse({"error": {"message": "logit_bias keys must be token ids"}}, status_code=400)
         if mode == "slow":
@@ -93,6 +95,12 @@ def test_answers_through_an_openai_compatible_server(settings, fake_server):
     assert sent["stream"] and sent["model"] == "ok" and sent["messages"][-1]["role"] == "user"
     assert Q in sent["messages"][-1]["content"] and len(sent["stop"]) <= 4
     assert sent["logit_bias"]["NOT"] == -100 and sent["logit_bias_type"] == "tokens"
+
+
+def test_a_server_without_logprobs_still_answers(settings, fake_server):
+    url, seen = fake_server
+    answer = _pipe(settings, url, "nologprobs").ask(Q)
+    assert answer.answer == ANSWER and answer.not_found is None and "logit_bias" not in seen[-1]
 
 
 def test_a_server_without_token_bias_is_asked_again_without(settings, fake_server):
@@ -159,14 +167,7 @@ def test_real_llama_cpp_server_gives_the_in_process_citations(settings, tmp_path
                              "--port", str(port), "--n_ctx", "2048", "--n_threads", "2"],
                             stdout=log, stderr=subprocess.STDOUT)
     try:
-        deadline = time.time() + 180
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=2)
-                break
-            except OSError:
-                assert proc.poll() is None and time.time() < deadline, (tmp_path / "server.log").read_text()
-                time.sleep(0.5)
+        wait_until_up(f"http://127.0.0.1:{port}/v1/models", proc, tmp_path / "server.log", timeout=180)
         remote = Pipeline(real.model_copy(update={"llm_backend": "openai", "llm_url": f"http://127.0.0.1:{port}/v1"}),
                           index=None)
         events = list(remote.stream("What did Olivier Duha propose at the assises?"))

@@ -103,33 +103,21 @@ def test_unknown_embedder_fails_with_a_clear_message(tmp_path):
 def test_rag_serve_with_the_default_model_through_the_openai_client(tmp_path):
     """The real `rag serve` process (default model) on loopback, asked through the official client."""
     import shutil
-    import socket
     import subprocess
     import sys
-    import time
-    import urllib.request
 
     import openai
 
-    from conftest import ROOT
+    from conftest import ROOT, free_port, wait_until_up
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     shutil.copytree(ROOT / "seeds", tmp_path / "seeds")
     log = open(tmp_path / "serve.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "serve", "--port", str(port), "--seeds",
                              str(tmp_path / "seeds"), "--index", str(tmp_path / "index")],
                             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     try:
-        deadline = time.time() + 240
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
-                break
-            except OSError:
-                assert proc.poll() is None and time.time() < deadline, (tmp_path / "serve.log").read_text()
-                time.sleep(0.5)
+        wait_until_up(f"http://127.0.0.1:{port}/healthz", proc, tmp_path / "serve.log", timeout=240)
         client = openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="none", max_retries=0, timeout=120)
         q = [{"role": "user", "content": "What did Olivier Duha propose at the assises?"}]
         done = client.chat.completions.create(model="balanced", messages=q)
