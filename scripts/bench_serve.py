@@ -87,7 +87,8 @@ def main() -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "RAG_LLM": args.llm, "RAG_SERVER_QUEUE": str(max(16, args.clients * 2))}
-    log = open(ROOT / "reports" / "bench-serve.log", "w")
+    (ROOT / "reports" / "tmp").mkdir(parents=True, exist_ok=True)
+    log = open(ROOT / "reports" / "tmp" / "bench-serve.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "serve", "--port", str(port)], cwd=ROOT, env=env,
                             stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -98,7 +99,7 @@ def main() -> None:
                 break
             except OSError:
                 if proc.poll() is not None or time.time() - t0 > 300:
-                    sys.exit("rag serve did not start: see reports/bench-serve.log")
+                    sys.exit("rag serve did not start: see reports/tmp/bench-serve.log")
                 time.sleep(0.5)
         startup_s = time.time() - t0
         print(f"rag serve up in {startup_s:.1f} s", flush=True)
