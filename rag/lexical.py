@@ -25,11 +25,25 @@ def _stopwords() -> frozenset[str]:
     return frozenset(fold(w) for w in (*STOPWORDS_FRENCH, *STOPWORDS_EN, *extra))
 
 
+STEMMER = "french"
+K1, B = 1.2, 0.75
+
+
 @functools.lru_cache(maxsize=1)
 def _stemmer():
     import Stemmer
 
-    return Stemmer.Stemmer("french")
+    return Stemmer.Stemmer(STEMMER)
+
+
+def analyzer_params() -> dict:
+    """What BM25 (and Qdrant's sparse vectors) depend on; part of the index signature, so a
+    changed stemmer, stopword list or BM25 parameter rebuilds the index by itself."""
+    import hashlib
+
+    words = "\n".join(sorted(_stopwords())).encode("utf-8")
+    return {"stemmer": STEMMER, "stopwords_sha256": hashlib.sha256(words).hexdigest()[:16],
+            "folding": "nfkd-lower", "k1": K1, "b": B}
 
 
 def tokenize(text: str) -> list[str]:
@@ -47,7 +61,7 @@ class Bm25Index:
     def build(cls, texts: list[str]) -> "Bm25Index":
         import bm25s
 
-        r = bm25s.BM25(k1=1.2, b=0.75)
+        r = bm25s.BM25(k1=K1, b=B)
         r.index([tokenize(t) or ["\u2205"] for t in texts], show_progress=False)
         return cls(r)
 

@@ -26,11 +26,11 @@ from pathlib import Path
 import numpy as np
 
 from .errors import RagError
+from .lexical import B, K1  # the BM25 index's own parameters
 
 COLLECTION = "chunks"
 
 
-K1, B = 1.2, 0.75  # as the BM25 index (rag/lexical.py)
 
 
 def term_ids(tokens: list[str], *, avg_len: float | None = None) -> tuple[list[int], list[float]]:

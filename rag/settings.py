@@ -148,10 +148,13 @@ class Settings(BaseSettings):
 
     def index_signature(self) -> dict:
         """What the index depends on: a change here means a rebuild."""
+        from .lexical import analyzer_params
+
         return {
             "chunking": vars(self.chunking),
             "context_headers": self.context_headers,
             "embedders": self.embedder_list if self.needs_dense else [],
             "vector_store": self.vector_store,
             "hnsw_threshold": self.hnsw_threshold,
+            "analyzer": analyzer_params() if self.needs_bm25 else None,
         }

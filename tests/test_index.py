@@ -88,3 +88,13 @@ def test_unchanged_documents_are_not_re_read_at_start(settings, monkeypatch):
                                                                   encoding="utf-8")
     why = staleness(settings, m)
     assert hashed == ["004_824c6bbdb88472a5.txt"] and "changed: 004_824c6bbdb88472a5.txt" in why
+
+
+def test_a_changed_analyzer_rebuilds_by_itself(settings, monkeypatch):
+    import rag.lexical as lx
+
+    build_index(settings)
+    m = read_manifest(settings.index_dir)
+    assert m["signature"]["analyzer"]["stemmer"] == "french"
+    monkeypatch.setattr(lx, "K1", 1.5)
+    assert "settings changed" in staleness(settings, m)
