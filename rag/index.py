@@ -23,6 +23,7 @@ import re
 import shutil
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -166,6 +167,7 @@ def _build(settings: Settings, articles: list, chunks: list[Chunk], warnings: li
         files = {str(p.relative_to(tmp)): {"sha256": _sha_file(p), "bytes": p.stat().st_size}
                  for p in sorted(tmp.rglob("*")) if p.is_file() and p.relative_to(tmp).parts[0] != "qdrant"}
         seeds = seed_hashes(settings.seeds_dir)
+        per_source = Counter(c.source for c in chunks)
         manifest = {
             "format_version": FORMAT_VERSION,
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -173,7 +175,7 @@ def _build(settings: Settings, articles: list, chunks: list[Chunk], warnings: li
             "retrievers": settings.retriever_list,
             "qdrant_collection": qdrant_collection,
             "articles": {a.source: {"sha256": seeds[a.source]["sha256"], "title": a.title,
-                                    "date": a.date, "chunks": sum(c.source == a.source for c in chunks),
+                                    "date": a.date, "chunks": per_source[a.source],
                                     "pages": len(a.pages) or None, "chars": len(a.raw)} for a in articles},
             "seeds": seeds,
             "skipped": warnings,

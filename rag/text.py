@@ -5,6 +5,7 @@ Matching never rewrites the original text: spans always index the file as read.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -23,9 +24,16 @@ _NON_WORD = re.compile(r"[^\w]+")
 _DIGIT_GROUP = re.compile(r"(?<=\d) (?=\d{3}\b)")
 
 
+@functools.lru_cache(maxsize=1)
+def _combining() -> dict[int, None]:
+    """Every combining mark (all lie below U+20000), as a str.translate table that deletes them."""
+    return dict.fromkeys(c for c in range(0x20000) if unicodedata.combining(chr(c)))
+
+
 def strip_accents(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    if text.isascii():
+        return text
+    return unicodedata.normalize("NFKD", text).translate(_combining())
 
 
 def canonical(text: str) -> str:
