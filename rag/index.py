@@ -154,8 +154,9 @@ def _build(settings: Settings, articles: list, chunks: list[Chunk], warnings: li
             Bm25Index.build(lexical).save(tmp / "bm25")
         qdrant_collection = None
         if settings.needs_dense:
+            before = _previous_texts(settings)  # read once, whatever the number of encoders
             for name in settings.embedder_list:
-                vecs = _embed(texts, name, reuse=_previous_vectors(settings, name), say=say, bar=bar)
+                vecs = _embed(texts, name, reuse=_previous_vectors(settings, before, name), say=say, bar=bar)
                 np.save(tmp / f"dense-{_safe_name(name)}.npy", vecs)
                 if settings.vector_store == "qdrant":  # one hybrid collection (first encoder + lexical)
                     if qdrant_collection is None:
@@ -204,23 +205,30 @@ def _build_qdrant(settings: Settings, tmp: Path, chunks: list[Chunk], rows: np.n
     return name
 
 
-def _previous_vectors(settings: Settings, name: str) -> dict[str, np.ndarray]:
-    """Text → vector of the index being replaced, when it was built the same way: only new or
-    changed documents are embedded again."""
+def _previous_texts(settings: Settings) -> list[str] | None:
+    """Row texts of the index being replaced, when it was built the same way (else None): with
+    its vectors, only new or changed documents are embedded again."""
     d = settings.index_dir
     try:
         manifest = read_manifest(d)
         if manifest.get("format_version") != FORMAT_VERSION or manifest.get("signature") != settings.index_signature():
-            return {}
+            return None
         chunks = [Chunk.from_dict(json.loads(line)) for line in
                   (d / "chunks.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
-        _, texts = dense_rows(chunks, with_headers=settings.context_headers)
-        vecs = np.load(d / f"dense-{_safe_name(name)}.npy", mmap_mode="r")
-        if len(vecs) != len(texts):
-            return {}
-        return dict(zip(texts, vecs))
+        return dense_rows(chunks, with_headers=settings.context_headers)[1]
     except (RagError, OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _previous_vectors(settings: Settings, texts: list[str] | None, name: str) -> dict[str, np.ndarray]:
+    """Text → vector of one encoder in the index being replaced ({} when unusable)."""
+    if texts is None:
         return {}
+    try:
+        vecs = np.load(settings.index_dir / f"dense-{_safe_name(name)}.npy", mmap_mode="r")
+    except (OSError, ValueError):
+        return {}
+    return dict(zip(texts, vecs)) if len(vecs) == len(texts) else {}
 
 
 def _embed(texts: list[str], name: str, *, reuse: dict, say: Progress, bar: bool) -> np.ndarray:

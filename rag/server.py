@@ -152,15 +152,13 @@ def _text(content) -> str:
     return ""
 
 
-def citations_json(answer) -> list[dict]:
-    return [{k: c[k] for k in ("n", "source", "title", "date", "page", "start", "end", "evidence",
-                               "evidence_start", "evidence_end")} for c in answer.to_json()["citations"]]
-
-
-def rag_json(answer) -> dict:
+def answer_extras(answer) -> dict:
+    """What a chat completion carries besides OpenAI's fields: the citations and the pipeline's view."""
     j = answer.to_json()
-    return {k: j[k] for k in ("question", "standalone_question", "refused", "refusal_reason", "language",
-                              "extractive", "timings", "models")}
+    return {"citations": [{k: c[k] for k in ("n", "source", "title", "date", "page", "start", "end", "evidence",
+                                              "evidence_start", "evidence_end")} for c in j["citations"]],
+            "rag": {k: j[k] for k in ("question", "standalone_question", "refused", "refusal_reason", "language",
+                                      "extractive", "timings", "models")}}
 
 
 def create_app(settings: Settings, *, pipeline=None, progress: Callable[[str], None] | None = None):
@@ -256,7 +254,7 @@ def create_app(settings: Settings, *, pipeline=None, progress: Callable[[str], N
                     "choices": [{"index": 0, "message": {"role": "assistant", "content": answer.answer},
                                  "finish_reason": "stop"}],
                     "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
-                    "citations": citations_json(answer), "rag": rag_json(answer)}
+                    **answer_extras(answer)}
         return StreamingResponse(_sse(question, opts, cid, created, model), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
@@ -301,7 +299,7 @@ def create_app(settings: Settings, *, pipeline=None, progress: Callable[[str], N
                 elif ev.kind == "sentence":
                     yield chunk({"content": ev.text})
                 else:
-                    yield chunk({}, "stop", citations=citations_json(ev.answer), rag=rag_json(ev.answer))
+                    yield chunk({}, "stop", **answer_extras(ev.answer))
             yield "data: [DONE]\n\n"
         finally:
             stop.set()  # the client went away: the worker stops at its next token
