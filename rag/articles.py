@@ -120,14 +120,20 @@ def seed_files(seeds_dir: Path) -> list[Path]:
 def load_articles(seeds_dir: Path) -> tuple[list[Article], list[str]]:
     """Every readable document as an Article, plus one warning per file skipped (never raises
     for a single bad file; raises SeedsError when nothing at all is usable)."""
+    articles, warnings = read_articles(seed_files(seeds_dir))
+    if not articles:
+        raise SeedsError(f"no usable document in {seeds_dir}: " + "; ".join(warnings))
+    return articles, warnings
+
+
+def read_articles(paths: list[Path]) -> tuple[list[Article], list[str]]:
+    """The readable ones of ``paths`` as Articles, plus one warning per file skipped."""
     from .documents import read_document
 
     articles, warnings = [], []
-    for path in seed_files(seeds_dir):
+    for path in paths:
         try:
             articles.append(read_document(path))
         except SeedsError as err:
             warnings.append(f"skipped {err}")
-    if not articles:
-        raise SeedsError(f"no usable document in {seeds_dir}: " + "; ".join(warnings))
     return articles, warnings

@@ -41,7 +41,7 @@ def run_baseline(settings: Settings, questions) -> dict:
     chunks = fixed_chunks(settings)
     enc = get_embedder("minilm")
     store = get_store("faiss").build(enc.encode([c["text"] for c in chunks]),
-                                                   hnsw_threshold=settings.hnsw_threshold)
+                                                   ann_threshold=settings.ann_threshold)
     llm = get_generator(settings.model_copy(update=dict(
         llm_backend="llama.cpp", llm="gemma3-270m", n_ctx=2048, seed=0, temperature=0.0, verbose=False,
         prompt_style="fewshot")))

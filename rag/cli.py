@@ -50,8 +50,8 @@ def cmd_index(args) -> int:
         if not why:
             _progress(f"index at {s.index_dir} is up to date (use --rebuild to force)")
             return 0
-        _progress(f"rebuilding: {why}")
-    build_index(s, progress=_progress)
+        _progress(f"updating: {why}")
+    build_index(s, progress=_progress, full=args.rebuild)
     return 0
 
 
@@ -132,9 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--max-tokens", dest="max_tokens", type=int, help="cap on generated tokens")
         sp.add_argument("--language", choices=["auto", "fr", "en"], help="answer language")
 
-    sp = sub.add_parser("index", help="build the index (only if missing or stale, unless --rebuild)")
+    sp = sub.add_parser("index", help="build or update the index (only what changed; --rebuild: from nothing)")
     common(sp)
-    sp.add_argument("--rebuild", action="store_true", help="rebuild even if up to date")
+    sp.add_argument("--rebuild", action="store_true", help="rebuild everything from nothing (default: update only what changed)")
     sp.add_argument("--verify", action="store_true", help="check every index file against its checksum")
     sp.set_defaults(func=cmd_index)
 

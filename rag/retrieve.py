@@ -50,9 +50,11 @@ class DenseRetriever:
     """Best cosine per chunk over its rows (the chunk itself and each of its sentences). Also
     scores any row span of the index against the last question (evidence sentences)."""
 
-    def __init__(self, name: str, store, vectors: np.ndarray, rows: np.ndarray, encoder, *, candidates: int = 400):
+    def __init__(self, name: str, store, vectors: np.ndarray, rows: np.ndarray, encoder, *, candidates: int = 400,
+                 keys: np.ndarray | None = None):
         self.name, self.store, self.vectors, self.rows, self.encoder = name, store, vectors, rows, encoder
         self.candidates = candidates
+        self.keys = keys  # the store's ids are row keys (ascending); None: row positions
         self._row_of: dict | None = None
         self._query: tuple[str, np.ndarray] | None = None
 
@@ -63,6 +65,8 @@ class DenseRetriever:
 
     def rank(self, question: str) -> dict[int, float]:
         scores, ids = self.store.search(self.query_vector(question), min(self.store.size, self.candidates))
+        if self.keys is not None:
+            ids = np.searchsorted(self.keys, ids)
         best: dict[int, float] = {}
         for s, row in zip(scores.tolist(), ids.tolist()):
             cid = int(self.rows[row, 0])
@@ -92,14 +96,21 @@ def _qdrant(index: IndexData, settings, encoders: dict) -> list[Retriever]:
     name, enc = next(iter(encoders.items()))
     key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
     spans = DenseRetriever(name, None, index.dense[name][1], index.rows, enc)
+    def chunk_of(keys: list) -> list[int]:
+        """Chunk id of each row key (-1: a key this index does not hold)."""
+        keys = np.asarray(keys, dtype=np.int64)
+        pos = np.minimum(np.searchsorted(index.row_keys, keys), max(len(index.row_keys) - 1, 0))
+        known = index.row_keys[pos] == keys
+        return np.where(known, index.rows[pos, 0], -1).tolist()
+
     return [QdrantRetriever(location=index.path / "qdrant", url=settings.qdrant_url, api_key=key,
                             collection=index.manifest["qdrant_collection"], encoder=enc, rrf_k=settings.rrf_k,
-                            spans=spans, vocabulary=index.bm25)]
+                            chunk_of=chunk_of, spans=spans, vocabulary=index.bm25)]
 
 
 RETRIEVERS: dict[str, RetrieverFactory] = {
     "bm25": lambda index, settings, encoders: [Bm25Retriever(index.bm25)] if index.bm25 is not None else [],
-    "dense": lambda index, settings, encoders: [DenseRetriever(n, *index.dense[n], index.rows, enc)
+    "dense": lambda index, settings, encoders: [DenseRetriever(n, *index.dense[n], index.rows, enc, keys=index.row_keys)
                                                 for n, enc in encoders.items() if n in index.dense],
     "qdrant": _qdrant,
 }

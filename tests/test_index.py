@@ -9,7 +9,7 @@ def test_build_and_load_round_trip(settings):
     path, warnings = build_index(settings)
     assert warnings == []
     m = read_manifest(path)
-    assert m["format_version"] and m["signature"]["embedders"] == ["fake"]
+    assert m["format_version"] and [e["name"] for e in m["signature"]["embedders"]] == ["fake"]
     assert set(m["articles"]) == {p.name for p in settings.seeds_dir.iterdir()}
     idx = load_index(settings)
     assert len(idx.chunks) == m["n_chunks"] > 20
@@ -97,4 +97,98 @@ def test_a_changed_analyzer_rebuilds_by_itself(settings, monkeypatch):
     m = read_manifest(settings.index_dir)
     assert m["signature"]["analyzer"]["stemmer"] == "french"
     monkeypatch.setattr(lx, "K1", 1.5)
+    assert "settings changed" in staleness(settings, m)
+
+
+def _signature_of(idx):
+    """Everything retrieval sees, keyed by content (ids and row order may differ)."""
+    from rag.retrieve import make_retrievers, retrieve
+    from conftest import FakeEmbedder
+
+    vec = idx.dense["fake"][1]
+    rows = {(idx.chunks[c].source, int(s), int(e)): vec[i].round(5).tobytes()
+            for i, (c, s, e) in enumerate(idx.rows.tolist())}
+    chunks = {(c.source, c.start, c.end, c.text) for c in idx.chunks}
+    return rows, chunks
+
+
+@pytest.mark.parametrize("threshold", [100_000, 50])  # exact store, and the approximate one past its threshold
+def test_update_equals_a_full_build_and_embeds_only_what_changed(settings, tmp_path, monkeypatch, threshold):
+    """A new, a changed and a removed document: the in-place update gives the chunks, rows,
+    vectors, BM25 scores and answers of a build from nothing, and embeds only the new and
+    changed documents' rows."""
+    import rag.embedders as emb
+    from conftest import FakeEmbedder
+    from rag.retrieve import make_retrievers, retrieve
+
+    settings = settings.model_copy(update={"ann_threshold": threshold, "ann_nprobe": 4096})
+    build_index(settings)
+    seeds = settings.seeds_dir
+    (seeds / "999_new.txt").write_text("Un article ajouté\nLe centre de Brest emploie 42 conseillers "
+                                       "spécialisés dans la fibre optique.\n", encoding="utf-8")
+    changed = seeds / "004_824c6bbdb88472a5.txt"
+    changed.write_text(changed.read_text(encoding="utf-8").replace("Webhelp", "Webaide"), encoding="utf-8")
+    (seeds / "003_e5224338ae456596.txt").unlink()
+    embedded = []
+
+    class Counting(FakeEmbedder):
+        def encode(self, texts):
+            embedded.extend(texts)
+            return super().encode(texts)
+
+    monkeypatch.setattr(emb, "get_embedder", lambda name: Counting())
+    messages = []
+    build_index(settings, progress=messages.append)
+    assert any("3 documents unchanged, 2 new or changed" in m for m in messages)
+    updated = load_index(settings)
+    sources = {c.source for c in updated.chunks}
+    assert "999_new.txt" in sources and "003_e5224338ae456596.txt" not in sources
+    new_rows = [i for i, (c, _, _) in enumerate(updated.rows.tolist())
+                if updated.chunks[c].source in ("999_new.txt", changed.name)]
+    assert 0 < len(embedded) <= len(new_rows) < len(updated.rows)
+    assert list(updated.row_keys) == sorted(updated.row_keys)
+
+    full = settings.model_copy(update={"index_dir": tmp_path / "full" / "current"})
+    build_index(full, full=True)
+    scratch = load_index(full)
+    assert _signature_of(updated) == _signature_of(scratch)
+    for q in ("Que propose Olivier Duha ?", "Combien de conseillers à Brest ?", "Webaide", "fibre optique"):
+        a = updated.bm25.scores(q)
+        b = scratch.bm25.scores(q)
+        by_a = {(c.source, c.start): round(float(a[c.id]), 4) for c in updated.chunks}
+        by_b = {(c.source, c.start): round(float(b[c.id]), 4) for c in scratch.chunks}
+        assert by_a == by_b
+        enc = {"fake": FakeEmbedder()}
+        hits = [[(h.chunk.source, h.chunk.start) for h in
+                 retrieve(make_retrievers(ix, ["bm25", "dense"], settings, enc), ix.chunks, q, k=5, rrf_k=5).hits]
+                for ix in (updated, scratch)]
+        if threshold > 1000:
+            assert hits[0] == hits[1]
+        else:  # quantised vectors: the updated store keeps the ranges it was trained with
+            assert hits[0][0] == hits[1][0] and len(set(hits[0]) & set(hits[1])) >= 4
+
+
+def test_removing_a_document_deletes_its_rows_from_the_vector_store(settings):
+    build_index(settings)
+    before = load_index(settings)
+    gone = settings.seeds_dir / "002_4baedb1a5da3def7.txt"
+    gone_keys = {int(k) for k, (c, _, _) in zip(before.row_keys, before.rows.tolist())
+                 if before.chunks[c].source == gone.name}
+    gone.unlink()
+    build_index(settings)
+    after = load_index(settings)
+    store = after.dense["fake"][0]
+    assert store.size == len(after.rows) == len(before.rows) - len(gone_keys)
+    found = {int(k) for q in ("Olivier Duha", "première classe", "assises") for k in store.search(
+        __import__("conftest").FakeEmbedder().encode([q])[0], 50)[1]}
+    assert found and not found & gone_keys
+
+
+def test_an_upgraded_encoder_package_re_embeds_by_itself(settings, monkeypatch):
+    from importlib import metadata
+
+    build_index(settings)
+    m = read_manifest(settings.index_dir)
+    real = metadata.version
+    monkeypatch.setattr(metadata, "version", lambda dist: "99.0" if dist == "sentence-transformers" else real(dist))
     assert "settings changed" in staleness(settings, m)

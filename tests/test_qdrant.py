@@ -75,3 +75,28 @@ def test_sparse_vectors_saturate_and_normalise_like_bm25():
     i_long, long = term_ids(["a", "b", "a"] + ["c"] * 20, avg_len=10)
     a_short, a_long = short[i_short.index(a)], long[i_long.index(a)]
     assert 1.0 < a_short < 2.0 and a_long < a_short  # saturated, and lower in a longer chunk
+
+
+def test_an_update_deletes_by_source_and_upserts_only_new_chunks(qsettings, monkeypatch):
+    from rag import qdrant_store
+    from rag.index import build_index, load_index
+
+    build_index(qsettings)
+    written = []
+    real = qdrant_store.upsert
+    monkeypatch.setattr(qdrant_store, "upsert", lambda client, name, **kw: written.extend(kw["chunks"])
+                        or real(client, name, **kw))
+    (qsettings.seeds_dir / "002_4baedb1a5da3def7.txt").unlink()
+    (qsettings.seeds_dir / "999_new.txt").write_text("Zorglub à Tulle\nLa société Zorglub emploie 321 "
+                                                     "conseillers à Tulle depuis 2017.\n", encoding="utf-8")
+    build_index(qsettings)
+    assert {c.source for c in written} == {"999_new.txt"}
+    index = load_index(qsettings)
+    client = qdrant_store._client(index.path / "qdrant", None, None)
+    try:
+        assert qdrant_store.count(client, index.manifest["qdrant_collection"]) == len(index.chunks)
+    finally:
+        client.close()
+    pipe = Pipeline(qsettings, llm=FakeLLM())
+    assert pipe.ask("Combien de conseillers Zorglub emploie-t-elle à Tulle ?").retrieved[0].chunk.source == "999_new.txt"
+    assert all(h.chunk.source != "002_4baedb1a5da3def7.txt" for h in pipe.ask("Que propose Olivier Duha ?").retrieved)

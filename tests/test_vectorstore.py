@@ -12,7 +12,7 @@ def _data(n=300, d=16, seed=0):
 
 def test_exact_below_threshold_and_round_trip(tmp_path):
     x = _data()
-    store = VectorStore.build(x, hnsw_threshold=1000)
+    store = VectorStore.build(x, ann_threshold=1000)
     assert store.kind == "IndexFlatIP" and store.size == 300
     scores, ids = store.search(x[42], 3)
     assert ids[0] == 42 and abs(scores[0] - 1.0) < 1e-5 and list(scores) == sorted(scores, reverse=True)
@@ -21,12 +21,30 @@ def test_exact_below_threshold_and_round_trip(tmp_path):
     assert again.search(x[7], 1)[1][0] == 7
 
 
-def test_hnsw_past_threshold_finds_the_same_neighbours():
-    x = _data()
-    store = VectorStore.build(x, hnsw_threshold=100)
-    assert store.kind == "IndexHNSWFlat"
-    hits = sum(store.search(x[i], 1)[1][0] == i for i in range(0, 300, 10))
-    assert hits >= 28  # approximate, but nearly always exact on its own points
+def test_approximate_past_threshold_finds_the_same_neighbours():
+    x = _data(n=2000)
+    store = VectorStore.build(x, ann_threshold=100, nprobe=16)
+    assert store.kind == "IndexIVFScalarQuantizer"
+    hits = sum(store.search(x[i], 1)[1][0] == i for i in range(0, 2000, 20))
+    assert hits >= 95  # approximate, but nearly always exact on its own points
+
+
+@pytest.mark.parametrize("threshold", [10_000, 100])
+def test_rows_are_removed_and_added_in_place_by_key(tmp_path, threshold):
+    """Ids are stable row keys: removing some keys and adding new ones gives the same
+    neighbours as a store built from the result."""
+    x = _data(n=1000)
+    keys = np.arange(500, 1500)
+    store = VectorStore.build(x, keys, ann_threshold=threshold, nprobe=64)
+    store.remove(keys[:100])
+    store.add(x[:50], np.arange(5000, 5050))
+    assert store.size == 950
+    store.save(tmp_path / "v.faiss")
+    store = VectorStore.load(tmp_path / "v.faiss")
+    assert store.search(x[10], 1)[1][0] == 5010  # the re-added vector, under its new key
+    assert store.search(x[200], 1)[1][0] == 700
+    found = {int(i) for q in x[:100] for i in store.search(q, 5)[1]}
+    assert not found & set(range(500, 600))  # removed keys are never returned
 
 
 def test_backends_come_from_registries(settings):
@@ -55,12 +73,18 @@ def test_backends_come_from_registries(settings):
             ids = np.argsort(-scores)[:k]
             return scores[ids], ids
 
+        def add(self, vectors, ids):
+            self.vectors = np.vstack([self.vectors, vectors])  # ids are positions for this fake
+
+        def remove(self, ids):
+            self.vectors = np.delete(self.vectors, ids, axis=0)
+
         def save(self, path):
             np.save(path.with_suffix(".npy.list"), self.vectors)
             path.write_bytes(b"list")
 
     class ListBackend:
-        def build(self, vectors, *, hnsw_threshold):
+        def build(self, vectors, ids=None, *, ann_threshold, nprobe):
             built.append(len(vectors))
             return ListStore(vectors)
 
