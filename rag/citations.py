@@ -102,13 +102,15 @@ def best_sentence(sents: list[Sentence], *, question: str, answer: str, passage:
     return ranked[0] if ranked else None
 
 
-def extractive_answer(sents: list[Sentence], *, question: str, lead: str, n: int = 2) -> str | None:
-    """The n best supporting sentences, quoted in document order, each with its marker."""
-    ranked = ranked_sentences(sents, question=question, answer="")
+def extractive_answer(sents: list[Sentence], *, question: str, lead: str, n: int = 2, hint: str = "") -> str | None:
+    """The n best supporting sentences, quoted in document order, each with its marker.
+    ``hint``: the model's own (unsupported) answer, whose words point at the sentence it read."""
+    ranked = ranked_sentences(sents, question=question, answer=hint)
     if not ranked:
         return None
+
     def total(x):
-        return score_sentence(x, question=question, answer="") + rank_prior(x)
+        return score_sentence(x, question=question, answer=hint) + rank_prior(x)
     best = ranked[0]
     # more quotes only from the same passage, or from another one nearly as strong
     top = [best] + [x for x in ranked[1:] if x.passage == best.passage or total(x) >= 0.9 * total(best)][: n - 1]

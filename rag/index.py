@@ -19,7 +19,7 @@ and renames it into place, so an interrupted one never leaves a half-written ind
 from __future__ import annotations
 
 import contextlib
-import dataclasses
+import itertools
 import json
 import logging
 import os
@@ -30,7 +30,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -181,13 +181,10 @@ def _plan(prev: IndexData | None, keep_sources: set[str]) -> _Plan:
 
 def _build(settings: Settings, prev: IndexData | None, *, target: Path, say: Progress, t0: float,
            bar: bool) -> tuple[Path, list[str]]:
-    from .lexical import Bm25Index
-
     seeds = seed_hashes(settings.seeds_dir, known=prev.manifest.get("seeds") if prev else None)
     before = prev.manifest["articles"] if prev else {}
     keep_sources = {src for src, meta in before.items() if seeds.get(src, {}).get("sha256") == meta.get("sha256")}
-    todo = [p for p in seed_files(settings.seeds_dir) if p.name not in keep_sources]
-    articles, warnings = read_articles(todo)
+    articles, warnings = read_articles([p for p in seed_files(settings.seeds_dir) if p.name not in keep_sources])
     for w in warnings:
         say(w)
     if not articles and not keep_sources:
@@ -197,52 +194,26 @@ def _build(settings: Settings, prev: IndexData | None, *, target: Path, say: Pro
     for a in articles:
         fresh.extend(chunk_article(a, settings.chunking, first_id=plan.n_kept + len(fresh)))
     n_chunks = plan.n_kept + len(fresh)
-    if prev:
-        say(f"{len(keep_sources)} documents unchanged, {len(articles)} new or changed, "
-            f"{len(before) - len(keep_sources)} removed or changed -> {n_chunks} chunks")
-    else:
-        say(f"{len(articles)} articles -> {n_chunks} chunks")
+    say(f"{len(keep_sources)} documents unchanged, {len(articles)} new or changed, "
+        f"{len(before) - len(keep_sources)} removed or changed -> {n_chunks} chunks" if prev
+        else f"{len(articles)} articles -> {n_chunks} chunks")
 
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent))
     try:
         chunkstore.write(tmp, previous=prev.chunks if prev else None, keep=plan.keep_chunk, new=fresh)
         chunks = chunkstore.ChunkStore.open(tmp)
-        new_rows, new_texts = dense_rows(fresh, with_headers=settings.context_headers,
-                                         chunk_rows=settings.chunk_rows)
-        next_key = int(prev.manifest.get("next_row_key", 0)) if prev else 0
-        new_keys = np.arange(next_key, next_key + len(new_rows), dtype=np.int64)
-        if prev:
-            old_rows = prev.rows[plan.keep_row].copy()
-            old_rows[:, 0] = plan.new_id[old_rows[:, 0]]
-            rows = np.vstack([old_rows, new_rows]) if len(new_rows) else old_rows
-            keys = np.concatenate([prev.row_keys[plan.keep_row], new_keys])
-        else:
-            rows, keys = new_rows, new_keys
-        np.save(tmp / "rows.npy", rows)
-        np.save(tmp / "row-keys.npy", keys)
-        def lexical(cs) -> list[str]:
-            return [c.indexed_text if settings.context_headers else c.text for c in cs]
-
-        bm25 = None
-        if settings.needs_bm25:
-            if prev is not None and prev.bm25 is not None:
-                bm25 = prev.bm25.updated(plan.keep_chunk, lexical(fresh))
-            else:
-                bm25 = Bm25Index.build(lexical(chunks))
-            bm25.save(tmp / "bm25")
-        kinds: dict[str, dict] = {}
-        qdrant_collection = None
-        if settings.needs_dense:
-            for name in settings.embedder_list:
-                vecs = _write_vectors(tmp / f"dense-{_safe_name(name)}.npy", prev, name, plan.keep_row,
-                                      _embed(new_texts, name, say=say, bar=bar))
-                if settings.vector_store == "qdrant":  # one hybrid collection (first encoder + lexical)
-                    if qdrant_collection is None:
-                        qdrant_collection = _update_qdrant(settings, tmp, prev, plan, chunks, rows, keys, vecs,
-                                                           lexical, avg_len=float(bm25.lengths.mean()))
-                    continue
+        rows, keys, new_texts = _write_rows(settings, tmp, prev, plan, fresh)
+        bm25 = _write_bm25(settings, tmp, prev, plan, chunks, fresh)
+        kinds, qdrant_collection = {}, None
+        for name in settings.embedder_list if settings.needs_dense else []:
+            vecs = _write_vectors(tmp / f"dense-{_safe_name(name)}.npy", prev, name, plan.keep_row,
+                                  n_new=len(new_texts), new=_embed(new_texts, name, bar=bar))
+            if settings.vector_store != "qdrant":
                 kinds[name] = _update_store(settings, tmp / f"dense-{_safe_name(name)}.faiss", prev, name,
-                                            plan.keep_row, vecs, keys, new_keys, say)
+                                            plan.keep_row, vecs, keys, keys[len(keys) - len(new_texts):], say)
+            elif qdrant_collection is None:  # one hybrid collection (first encoder + lexical)
+                qdrant_collection = _update_qdrant(settings, tmp, prev, plan, chunks, rows, keys, vecs,
+                                                   avg_len=float(bm25.lengths.mean()))
         # Qdrant's own storage has its own integrity and lock files: not checksummed here
         files = {str(p.relative_to(tmp)): {"sha256": _sha_file(p), "bytes": p.stat().st_size}
                  for p in sorted(tmp.rglob("*")) if p.is_file() and p.relative_to(tmp).parts[0] != "qdrant"}
@@ -262,7 +233,7 @@ def _build(settings: Settings, prev: IndexData | None, *, target: Path, say: Pro
             "skipped": warnings,
             "n_chunks": n_chunks,
             "n_rows": int(len(rows)),
-            "next_row_key": next_key + len(new_rows),
+            "next_row_key": _next_key(prev) + len(new_texts),
             "files": files,
             "build_seconds": round(time.perf_counter() - t0, 2),
         }
@@ -275,20 +246,68 @@ def _build(settings: Settings, prev: IndexData | None, *, target: Path, say: Pro
     return target, warnings
 
 
-def _write_vectors(path: Path, prev: IndexData | None, name: str, keep_row: np.ndarray,
-                   new: np.ndarray) -> np.ndarray:
+def _next_key(prev: IndexData | None) -> int:
+    """Row keys are never reused: a key the previous index gave out stays retired."""
+    return int(prev.manifest.get("next_row_key", 0)) if prev else 0
+
+
+def _lexical(settings: Settings, chunks) -> list[str]:
+    return [c.indexed_text if settings.context_headers else c.text for c in chunks]
+
+
+def _write_rows(settings: Settings, tmp: Path, prev: IndexData | None, plan: _Plan,
+                fresh: list[Chunk]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """The kept rows (chunk ids renumbered), then the new chunks' rows under new keys; returns
+    (rows, keys, texts of the new rows)."""
+    new_rows, new_texts = dense_rows(fresh, with_headers=settings.context_headers, chunk_rows=settings.chunk_rows)
+    first = _next_key(prev)
+    new_keys = np.arange(first, first + len(new_rows), dtype=np.int64)
+    if prev:
+        old_rows = prev.rows[plan.keep_row].copy()
+        old_rows[:, 0] = plan.new_id[old_rows[:, 0]]
+        rows = np.vstack([old_rows, new_rows]) if len(new_rows) else old_rows
+        keys = np.concatenate([prev.row_keys[plan.keep_row], new_keys])
+    else:
+        rows, keys = new_rows, new_keys
+    np.save(tmp / "rows.npy", rows)
+    np.save(tmp / "row-keys.npy", keys)
+    return rows, keys, new_texts
+
+
+def _write_bm25(settings: Settings, tmp: Path, prev: IndexData | None, plan: _Plan, chunks, fresh: list[Chunk]):
+    """The previous BM25 with the dropped chunks' rows removed and the new ones added."""
+    from .lexical import Bm25Index
+
+    if not settings.needs_bm25:
+        return None
+    if prev is not None and prev.bm25 is not None:
+        bm25 = prev.bm25.updated(plan.keep_chunk, _lexical(settings, fresh))
+    else:
+        bm25 = Bm25Index.build(_lexical(settings, chunks))
+    bm25.save(tmp / "bm25")
+    return bm25
+
+
+def _write_vectors(path: Path, prev: IndexData | None, name: str, keep_row: np.ndarray, *, n_new: int,
+                   new: Iterator[np.ndarray]) -> np.ndarray:
     """The kept rows' vectors (copied in blocks from the previous memory map), then the new
-    ones; returns the written file memory-mapped."""
+    ones batch by batch, straight into the file (never the whole collection in memory);
+    returns the written file memory-mapped."""
     old = prev.dense[name][1] if prev is not None else None
     kept = np.flatnonzero(keep_row) if old is not None else np.zeros(0, dtype=np.int64)
-    dim = new.shape[1] if len(new) else old.shape[1]
-    out = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(len(kept) + len(new), dim))
+    first = next(new, None)
+    if first is None and old is None:
+        raise RagError("nothing to embed and no previous vectors")
+    dim = first.shape[1] if first is not None else old.shape[1]
+    out = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(len(kept) + n_new, dim))
     step = 1 << 16
     for i in range(0, len(kept), step):
         block = kept[i:i + step]
         out[i:i + len(block)] = old[block]
-    if len(new):
-        out[len(kept):] = new
+    at = len(kept)
+    for batch in ([] if first is None else itertools.chain([first], new)):
+        out[at:at + len(batch)] = batch
+        at += len(batch)
     out.flush()
     del out
     return np.load(path, mmap_mode="r")
@@ -321,7 +340,7 @@ def _update_store(settings: Settings, path: Path, prev: IndexData | None, name: 
 
 
 def _update_qdrant(settings: Settings, tmp: Path, prev: IndexData | None, plan: _Plan, chunks: Sequence[Chunk],
-                   rows: np.ndarray, keys: np.ndarray, vecs: np.ndarray, lexical: Callable, *, avg_len: float) -> str:
+                   rows: np.ndarray, keys: np.ndarray, vecs: np.ndarray, *, avg_len: float) -> str:
     """Bring the Qdrant collection up to date: the points of removed or changed documents are
     deleted by source and the new chunks upserted (point id: the key of the chunk's first row,
     so a retried update writes the same points). Local mode updates a copy of the previous
@@ -346,7 +365,7 @@ def _update_qdrant(settings: Settings, tmp: Path, prev: IndexData | None, plan: 
                     qdrant_store.delete_source(client, name, source)
             todo = chunks[first:]
             qdrant_store.upsert(client, name, chunks=todo, rows=rows, keys=keys, vectors=vecs,
-                                texts=lexical(todo), avg_len=avg_len)
+                                texts=_lexical(settings, todo), avg_len=avg_len)
             n = qdrant_store.count(client, name)
     finally:
         client.close()
@@ -356,20 +375,18 @@ def _update_qdrant(settings: Settings, tmp: Path, prev: IndexData | None, plan: 
     return name
 
 
-def _embed(texts: list[str], name: str, *, say: Progress, bar: bool, batch: int = 128) -> np.ndarray:
+def _embed(texts: list[str], name: str, *, bar: bool, batch: int = 128) -> Iterator[np.ndarray]:
+    """The texts' unit vectors, batch by batch (the encoder is loaded only when there is
+    something to embed)."""
     from tqdm import tqdm
 
     from .embedders import get_embedder
 
     if not texts:
-        return np.zeros((0, 0), dtype=np.float32)
+        return
     enc = get_embedder(name)
-    todo = list(dict.fromkeys(texts))
-    out: dict[str, np.ndarray] = {}
-    batches = [todo[i:i + batch] for i in range(0, len(todo), batch)]
-    for b in tqdm(batches, desc=f"embedding ({name})", unit="batch", disable=not bar):
-        out.update(zip(b, enc.encode(b)))
-    return np.vstack([np.asarray(out[t], dtype=np.float32) for t in texts])
+    for i in tqdm(range(0, len(texts), batch), desc=f"embedding ({name})", unit="batch", disable=not bar):
+        yield np.asarray(enc.encode(texts[i:i + batch]), dtype=np.float32)
 
 
 def _swap_into_place(tmp: Path, target: Path) -> None:

@@ -35,15 +35,21 @@ class Retriever(Protocol):
 class Bm25Retriever:
     name = "bm25"
 
-    def __init__(self, bm25):
+    def __init__(self, bm25, *, candidates: int = 400):
         self.bm25 = bm25
+        self.candidates = candidates
 
     def knows(self, word: str) -> bool:
         return self.bm25.knows(word)
 
     def rank(self, question: str) -> dict[int, float]:
+        """The best ``candidates`` chunks (fusion reads ranks: the tail of a common word's
+        postings only costs time)."""
         scores = self.bm25.scores(question)
-        return {int(i): float(scores[i]) for i in np.flatnonzero(scores > 0)}
+        ids = np.flatnonzero(scores > 0)
+        if len(ids) > self.candidates:
+            ids = ids[np.argpartition(-scores[ids], self.candidates)[:self.candidates]]
+        return {int(i): float(scores[i]) for i in ids}
 
 
 class DenseRetriever:
@@ -183,8 +189,9 @@ def known_word(retrievers: list[Retriever], word: str) -> bool:
 
 
 def missing_number(question: str, hits: list[Hit]) -> bool:
-    """The question names a number (a year, an amount) that no retrieved passage contains."""
-    texts = f" {fold(' '.join(h.chunk.indexed_text for h in hits))} "
+    """The question names a number (a year, an amount) that no retrieved passage contains, nor
+    its article's date ("the October 2014 editorial" is dated, not written, 2014)."""
+    texts = f" {fold(' '.join((h.chunk.date or '') + ' ' + h.chunk.indexed_text for h in hits))} "
     return any(f" {n} " not in texts for n in re.findall(r"\b\d+\b", fold(question)))
 
 

@@ -68,7 +68,8 @@ times.sort()
 after_queries_mb = rss_mb() - before_index_mb
 out = {"load_index_s": round(load_s, 2), "retrieval_p50_ms": round(statistics.median(times), 1),
        "retrieval_p95_ms": round(times[int(0.95 * (len(times) - 1))], 1),
-       "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+       # VmHWM: this process's own peak (ru_maxrss would carry the parent's across exec)
+       "peak_rss_mb": round(int(next(x for x in open("/proc/self/status") if x.startswith("VmHWM")).split()[1]) / 1024),
        "rss_before_index_mb": round(before_index_mb), "index_rss_after_load_mb": round(index_mb),
        "index_rss_after_queries_mb": round(after_queries_mb)}  # before the recall check reads every vector
 dense = [r for r in retrievers if getattr(r, "store", None) is not None]
@@ -133,6 +134,7 @@ def main() -> None:
     ap.add_argument("--articles", type=int, default=600)
     ap.add_argument("--store", default="faiss")
     ap.add_argument("--questions", type=Path, default=ROOT / "eval" / "heldout.jsonl")
+    ap.add_argument("--keep", action="store_true", help="keep the collection and its index (path printed)")
     ap.add_argument("--cold-ask", action="store_true", help="also time a cold `rag ask` (loads the default LLM)")
     ap.add_argument("--out", type=Path, default=None, help="default: reports/bench-scale-<articles>.json")
     args = ap.parse_args()
@@ -174,7 +176,10 @@ def main() -> None:
         out = args.out or ROOT / "reports" / f"bench-scale-{args.articles}.json"
         out.write_text(json.dumps(report, indent=2) + "\n")
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if args.keep:
+            print(f"kept: {work}", file=sys.stderr)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

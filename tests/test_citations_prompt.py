@@ -88,6 +88,16 @@ def test_extractive_answer_prefers_the_top_passage_and_quotes_in_order():
                    "« Les gens sont prêts à payer pour ce service. » [1]")
 
 
+def test_the_models_unsupported_answer_points_the_quote_at_the_sentence_it_read():
+    passages = [(0, 200, "Webhelp emploie 2 000 conseillers au Maroc. Le groupe a été fondé en 2000 à Paris. "
+                 "Ses fondateurs sont Olivier Duha et Frédéric Jousset.", "")]
+    sents = cit.candidate_sentences(passages)
+    q = "Que sait-on ?"
+    plain = cit.extractive_answer(sents, question=q, lead="—", n=1)
+    hinted = cit.extractive_answer(sents, question=q, lead="—", n=1, hint="Il a été fondé à Paris en 2000.")
+    assert "fondé en 2000" in hinted and hinted != plain
+
+
 def test_an_answer_cut_by_the_token_cap_loses_its_unfinished_sentence():
     assert trim_unfinished("He proposed tiers [1]. People who want speed pay for") == "He proposed tiers [1]."
     assert trim_unfinished("He proposed tiers like on a train with first and") == \

@@ -136,3 +136,16 @@ def test_selection_keeps_the_answer_window_drops_planted_instructions_and_keeps_
     assert "PWNED" not in text and "modèle économique" in text
     assert ex[0].n == 1 and "Olivier Duha, coprésident de Webhelp" in ex[0].context
     assert sum(len(s.text) for e in ex for s in e.sentences) <= 1.5 * 150 + 60
+
+
+def test_a_year_the_article_is_dated_is_not_a_missing_number():
+    from rag.records import Chunk, Hit
+    from rag.retrieve import missing_number
+
+    chunk = Chunk(id=0, source="a.txt", title="Édito", date="2014-10-26", start=0, end=30,
+                  text="Manuel Jacquinet signe l'édito.", header="Édito")
+    hits = [Hit(chunk=chunk, score=1.0)]
+    assert not missing_number("Who wrote the October 2014 editorial?", hits)
+    assert missing_number("Who wrote the 2016 editorial?", hits)
+    assert not missing_number("Combien en n°55 ?", [Hit(chunk=Chunk(
+        id=1, source="b.txt", title="T", date=None, start=0, end=20, text="Archives : n°55", header=""), score=1.0)])
