@@ -7,7 +7,9 @@ Layout of ``index_dir``::
     rows.npy             dense rows, int64 (n, 3): chunk id, start, end (one sentence, or a whole chunk)
     row-keys.npy         each row's stable key (ascending): the vector store's ids
     dense-<name>.faiss   FAISS index over the rows, one per encoder (ids: row keys)
-    dense-<name>.npy     the same unit vectors, memory-mapped at load (evidence scoring reads a few rows)
+    dense-<name>.<k>.npy the same unit vectors in immutable segments, memory-mapped at load
+                         (evidence scoring reads a few rows), with row-vectors-<name>.npy
+                         mapping rows to them (see ``rowvectors``)
     bm25/                term counts per chunk (sparse matrix) and the term list
 
 An update reads, chunks and embeds only the documents that are new or changed; the chunks,
@@ -34,8 +36,8 @@ from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
-from . import chunkstore
-from .articles import read_articles, seed_files
+from . import chunkstore, rowvectors
+from .articles import read_articles, seed_files, seed_stats
 from .chunking import chunk_article
 from .errors import CorruptIndexError, RagError, SeedsError, StaleIndexError
 from .fileutil import sha256_file
@@ -73,8 +75,7 @@ def seed_hashes(seeds_dir: Path, known: dict | None = None) -> dict[str, dict]:
     A file whose size and mtime match ``known`` keeps its recorded hash: a start does not re-read
     every document of a large collection."""
     out = {}
-    for p in seed_files(seeds_dir):
-        st = p.stat()
+    for p, st in seed_stats(seeds_dir):
         before = (known or {}).get(p.name)
         if isinstance(before, dict) and before.get("bytes") == st.st_size and before.get("mtime_ns") == st.st_mtime_ns:
             out[p.name] = before
@@ -204,19 +205,27 @@ def _build(settings: Settings, prev: IndexData | None, *, target: Path, say: Pro
         chunks = chunkstore.ChunkStore.open(tmp)
         rows, keys, new_texts = _write_rows(settings, tmp, prev, plan, fresh)
         bm25 = _write_bm25(settings, tmp, prev, plan, chunks, fresh)
-        kinds, qdrant_collection = {}, None
+        kinds, qdrant_collection, vector_files, linked = {}, None, {}, set()
+        counter = int(prev.manifest.get("segment_counter", 0)) + 1 if prev else 0
         for name in settings.embedder_list if settings.needs_dense else []:
-            vecs = _write_vectors(tmp / f"dense-{_safe_name(name)}.npy", prev, name, plan.keep_row,
-                                  n_new=len(new_texts), new=_embed(new_texts, name, bar=bar))
+            files, same = rowvectors.write(
+                tmp, name=_safe_name(name), previous=prev.dense[name][1] if prev else None,
+                previous_files=_vector_files(prev.manifest, name) if prev else [], previous_dir=prev and prev.path,
+                keep=plan.keep_row, n_new=len(new_texts), new=_embed(new_texts, name, bar=bar), counter=counter)
+            vector_files[name], linked = files, linked | set(same)
+            vecs = rowvectors.RowVectors.open(tmp, files, f"row-vectors-{_safe_name(name)}.npy")
             if settings.vector_store != "qdrant":
                 kinds[name] = _update_store(settings, tmp / f"dense-{_safe_name(name)}.faiss", prev, name,
                                             plan.keep_row, vecs, keys, keys[len(keys) - len(new_texts):], say)
             elif qdrant_collection is None:  # one hybrid collection (first encoder + lexical)
                 qdrant_collection = _update_qdrant(settings, tmp, prev, plan, chunks, rows, keys, vecs,
                                                    avg_len=float(bm25.lengths.mean()))
-        # Qdrant's own storage has its own integrity and lock files: not checksummed here
-        files = {str(p.relative_to(tmp)): {"sha256": _sha_file(p), "bytes": p.stat().st_size}
-                 for p in sorted(tmp.rglob("*")) if p.is_file() and p.relative_to(tmp).parts[0] != "qdrant"}
+        # Qdrant's own storage has its own integrity and lock files: not checksummed here; vector
+        # segments linked from the previous index keep the checksums it recorded
+        files = {rel: prev.manifest["files"][rel] if rel in linked else
+                 {"sha256": _sha_file(tmp / rel), "bytes": (tmp / rel).stat().st_size}
+                 for rel in sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file())
+                 if not rel.startswith("qdrant/")}
         per_source = Counter(c.source for c in fresh)
         manifest = {
             "format_version": FORMAT_VERSION,
@@ -225,6 +234,8 @@ def _build(settings: Settings, prev: IndexData | None, *, target: Path, say: Pro
             "retrievers": settings.retriever_list,
             "qdrant_collection": qdrant_collection,
             "dense_kinds": kinds,
+            "vectors": vector_files,
+            "segment_counter": counter,
             "articles": {**plan.articles, **{
                 a.source: {"sha256": seeds[a.source]["sha256"], "title": a.title, "date": a.date,
                            "chunks": per_source[a.source], "pages": len(a.pages) or None, "chars": len(a.raw)}
@@ -237,7 +248,7 @@ def _build(settings: Settings, prev: IndexData | None, *, target: Path, say: Pro
             "files": files,
             "build_seconds": round(time.perf_counter() - t0, 2),
         }
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
+        (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False))  # one line: 18k docs in 0.1 s
         _swap_into_place(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -288,29 +299,9 @@ def _write_bm25(settings: Settings, tmp: Path, prev: IndexData | None, plan: _Pl
     return bm25
 
 
-def _write_vectors(path: Path, prev: IndexData | None, name: str, keep_row: np.ndarray, *, n_new: int,
-                   new: Iterator[np.ndarray]) -> np.ndarray:
-    """The kept rows' vectors (copied in blocks from the previous memory map), then the new
-    ones batch by batch, straight into the file (never the whole collection in memory);
-    returns the written file memory-mapped."""
-    old = prev.dense[name][1] if prev is not None else None
-    kept = np.flatnonzero(keep_row) if old is not None else np.zeros(0, dtype=np.int64)
-    first = next(new, None)
-    if first is None and old is None:
-        raise RagError("nothing to embed and no previous vectors")
-    dim = first.shape[1] if first is not None else old.shape[1]
-    out = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(len(kept) + n_new, dim))
-    step = 1 << 16
-    for i in range(0, len(kept), step):
-        block = kept[i:i + step]
-        out[i:i + len(block)] = old[block]
-    at = len(kept)
-    for batch in ([] if first is None else itertools.chain([first], new)):
-        out[at:at + len(batch)] = batch
-        at += len(batch)
-    out.flush()
-    del out
-    return np.load(path, mmap_mode="r")
+def _vector_files(manifest: dict, name: str) -> list[str]:
+    """An encoder's vector segments (an index written before segments has one file)."""
+    return (manifest.get("vectors") or {}).get(name) or [f"dense-{_safe_name(name)}.npy"]
 
 
 def _update_store(settings: Settings, path: Path, prev: IndexData | None, name: str, keep_row: np.ndarray,
@@ -333,7 +324,7 @@ def _update_store(settings: Settings, path: Path, prev: IndexData | None, name: 
     else:
         if store is not None:
             say(f"{name}: {kind} vector index built anew for {len(vecs)} rows")
-        store = backend.build(vecs, keys, ann_threshold=settings.ann_threshold, nprobe=settings.ann_nprobe)
+        store = backend.build(vecs[:], keys, ann_threshold=settings.ann_threshold, nprobe=settings.ann_nprobe)
         trained_on = len(vecs)
     store.save(path)
     return {"kind": kind, "trained_on": trained_on}
@@ -478,7 +469,13 @@ def _load(settings: Settings, d: Path, manifest: dict, *, verify: bool) -> Index
                          else get_store(settings.vector_store).load(stem.with_suffix(".faiss")))
                 if store is not None and hasattr(store, "set_nprobe"):
                     store.set_nprobe(settings.ann_nprobe)
-                dense[name] = (store, np.load(stem.with_suffix(".npy"), mmap_mode="r"))
+                files = _vector_files(manifest, name)
+                if (d / f"row-vectors-{_safe_name(name)}.npy").exists():
+                    vectors = rowvectors.RowVectors.open(d, files, f"row-vectors-{_safe_name(name)}.npy")
+                else:  # one segment, rows in order
+                    seg = np.load(d / files[0], mmap_mode="r")
+                    vectors = rowvectors.RowVectors([seg], np.arange(len(seg), dtype=np.int64))
+                dense[name] = (store, vectors)
         bm25 = Bm25Index.load(d / "bm25") if settings.needs_bm25 else None
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as err:
         raise CorruptIndexError(f"index at {d} is unreadable ({type(err).__name__}: {err}); {fix}") from None
@@ -488,16 +485,16 @@ def _load(settings: Settings, d: Path, manifest: dict, *, verify: bool) -> Index
 
 
 def ensure_index(settings: Settings, *, progress: Progress | None = None) -> IndexData:
-    """Load the index, building it first when missing or stale (saying why)."""
+    """Load the index, building or updating it first when missing or stale (saying why)."""
     say = progress or (lambda msg: None)
-    manifest_path = settings.index_dir / "manifest.json"
-    if not manifest_path.exists():
-        say(f"no index at {settings.index_dir}: building it")
+    d = settings.index_dir
+    if not (d / "manifest.json").exists():
+        say(f"no index at {d}: building it")
         build_index(settings, progress=progress)
     else:
-        why = staleness(settings, read_manifest(settings.index_dir))
-        if why:
-            say(f"rebuilding the index: {why}")
-            build_index(settings, progress=progress)
+        why = staleness(settings, read_manifest(d))
+        if not why:
+            return _load(settings, d, read_manifest(d), verify=False)
+        say(f"updating the index: {why}")
+        build_index(settings, progress=progress)
     return load_index(settings)
-

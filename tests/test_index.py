@@ -26,7 +26,7 @@ def test_new_or_changed_seed_makes_index_stale_and_ensure_rebuilds(settings):
         load_index(settings)
     messages = []
     idx = ensure_index(settings, progress=messages.append)
-    assert any("rebuilding" in m for m in messages)
+    assert any("updating the index" in m for m in messages)
     assert any(c.source == "999_new.txt" for c in idx.chunks)
 
 
@@ -67,7 +67,7 @@ def test_large_files_are_size_checked_at_load_and_hashed_by_verify(settings, mon
     import rag.index as ix
 
     build_index(settings)
-    vec = settings.index_dir / "dense-fake.npy"
+    vec = settings.index_dir / "dense-fake.0.npy"
     data = bytearray(vec.read_bytes())
     data[-1] ^= 0xFF  # same size, other bytes
     vec.write_bytes(bytes(data))
