@@ -110,18 +110,18 @@ def parse_article(source: str, raw: str, *, pages: tuple[int, ...] = ()) -> Arti
 def seed_files(seeds_dir: Path) -> list[Path]:
     """The documents of the collection: every visible file (unsupported types are reported
     when loading, not silently ignored)."""
-    return [p for p, _ in seed_stats(seeds_dir)]
+    return [seeds_dir / name for name, _ in seed_stats(seeds_dir)]
 
 
-def seed_stats(seeds_dir: Path) -> list[tuple[Path, os.stat_result]]:
-    """Each document with its size and mtime, by name, in one pass over the folder."""
+def seed_stats(seeds_dir: Path) -> list[tuple[str, os.stat_result]]:
+    """Each document's name with its size and mtime, by name, in one pass over the folder."""
     if not seeds_dir.is_dir():
         raise SeedsError(f"documents folder not found: {seeds_dir} (set RAG_SEEDS_DIR or --seeds)")
     with os.scandir(seeds_dir) as it:
         entries = sorted((e for e in it if not e.name.startswith(".") and e.is_file()), key=lambda e: e.name)
     if not entries:
         raise SeedsError(f"no document in {seeds_dir}")
-    return [(seeds_dir / e.name, e.stat()) for e in entries]
+    return [(e.name, e.stat()) for e in entries]
 
 
 def load_articles(seeds_dir: Path) -> tuple[list[Article], list[str]]:

@@ -75,12 +75,12 @@ def seed_hashes(seeds_dir: Path, known: dict | None = None) -> dict[str, dict]:
     A file whose size and mtime match ``known`` keeps its recorded hash: a start does not re-read
     every document of a large collection."""
     out = {}
-    for p, st in seed_stats(seeds_dir):
-        before = (known or {}).get(p.name)
+    for name, st in seed_stats(seeds_dir):
+        before = (known or {}).get(name)
         if isinstance(before, dict) and before.get("bytes") == st.st_size and before.get("mtime_ns") == st.st_mtime_ns:
-            out[p.name] = before
+            out[name] = before
         else:
-            out[p.name] = {"sha256": _sha_file(p), "bytes": st.st_size, "mtime_ns": st.st_mtime_ns}
+            out[name] = {"sha256": _sha_file(seeds_dir / name), "bytes": st.st_size, "mtime_ns": st.st_mtime_ns}
     return out
 
 
@@ -492,9 +492,10 @@ def ensure_index(settings: Settings, *, progress: Progress | None = None) -> Ind
         say(f"no index at {d}: building it")
         build_index(settings, progress=progress)
     else:
-        why = staleness(settings, read_manifest(d))
+        manifest = read_manifest(d)
+        why = staleness(settings, manifest)
         if not why:
-            return _load(settings, d, read_manifest(d), verify=False)
+            return _load(settings, d, manifest, verify=False)
         say(f"updating the index: {why}")
         build_index(settings, progress=progress)
     return load_index(settings)
