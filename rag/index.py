@@ -21,7 +21,6 @@ and renames it into place, so an interrupted one never leaves a half-written ind
 from __future__ import annotations
 
 import contextlib
-import itertools
 import json
 import logging
 import os

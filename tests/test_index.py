@@ -102,8 +102,6 @@ def test_a_changed_analyzer_rebuilds_by_itself(settings, monkeypatch):
 
 def _signature_of(idx):
     """Everything retrieval sees, keyed by content (ids and row order may differ)."""
-    from rag.retrieve import make_retrievers, retrieve
-    from conftest import FakeEmbedder
 
     vec = idx.dense["fake"][1]
     rows = {(idx.chunks[c].source, int(s), int(e)): vec[i].round(5).tobytes()
