@@ -61,7 +61,6 @@ class DenseRetriever:
         self.name, self.store, self.vectors, self.rows, self.encoder = name, store, vectors, rows, encoder
         self.candidates = candidates
         self.keys = keys  # the store's ids are row keys (ascending); None: row positions
-        self._row_of: dict | None = None
         self._query: tuple[str, np.ndarray] | None = None
 
     def query_vector(self, question: str) -> np.ndarray:
@@ -83,14 +82,22 @@ class DenseRetriever:
     def span_scores(self, question: str, spans: list[tuple[int, int, int]]) -> list[float | None]:
         """Cosine of each (chunk id, start, end) row with the question; None for a span that is
         not a row of the index."""
-        if self._row_of is None:
-            self._row_of = {(int(r[0]), int(r[1]), int(r[2])): i for i, r in enumerate(self.rows)}
         q = self.query_vector(question)
         out = []
         for span in spans:
-            i = self._row_of.get(span)
+            i = self._row(*span)
             out.append(None if i is None else float(self.vectors[i] @ q))
         return out
+
+    def _row(self, chunk: int, start: int, end: int) -> int | None:
+        """Position of a row: rows are stored chunk by chunk in chunk-id order, so a chunk's rows
+        are found by bisection (no lookup table over every row of a large index)."""
+        ids = self.rows[:, 0]
+        lo, hi = int(np.searchsorted(ids, chunk, "left")), int(np.searchsorted(ids, chunk, "right"))
+        for i in range(lo, hi):
+            if self.rows[i, 1] == start and self.rows[i, 2] == end:
+                return i
+        return None
 
 
 RetrieverFactory = Callable[[IndexData, "Settings", dict], list[Retriever]]

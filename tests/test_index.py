@@ -1,4 +1,4 @@
-
+import numpy as np
 import pytest
 
 from rag.errors import CorruptIndexError, StaleIndexError
@@ -145,6 +145,7 @@ def test_update_equals_a_full_build_and_embeds_only_what_changed(settings, tmp_p
                 if updated.chunks[c].source in ("999_new.txt", changed.name)]
     assert 0 < len(embedded) <= len(new_rows) < len(updated.rows)
     assert list(updated.row_keys) == sorted(updated.row_keys)
+    assert (np.diff(updated.rows[:, 0]) >= 0).all()  # rows stay in chunk order (span lookup bisects)
 
     full = settings.model_copy(update={"index_dir": tmp_path / "full" / "current"})
     build_index(full, full=True)
