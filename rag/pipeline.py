@@ -22,7 +22,7 @@ from .prompt import (NOT_FOUND_SPELLINGS, REFUSAL, STOP, chat_messages, clean_ge
                      fewshot_prompt, is_not_found, trim_unfinished)
 from .lexical import tokenize
 from .records import Answer, Citation, Hit
-from .refusal import Signals, decide, is_nonsense
+from .refusal import Signals, asks_for, decide, gives, is_nonsense
 from .retrieve import known_word, missing_number, retrieve
 from .settings import Settings
 
@@ -166,8 +166,13 @@ class Pipeline:
         prompt = (self.llm.render(chat_messages(standalone, texts, lang=lang)) if self.llm.chat
                   else fewshot_prompt(standalone, texts, lang=lang))
         probe = FirstTokenProbe(NOT_FOUND_SPELLINGS) if self.llm.chat else None
+        kind = asks_for(standalone)  # a figure or a date: an answer without one does not answer
+
+        def complete(answer: str) -> bool:
+            return gives(kind, answer, question=standalone)
+
         checker = verify.AnswerChecker(excerpts, question=standalone, similarity=self._similarity(),
-                                       min_similarity=s.tuned("support_min"))
+                                       min_similarity=s.tuned("support_min"), complete=complete)
         feed = verify.SentenceFeed()
         raw, first, n_tokens = "", None, 0
         for tok in self.llm.stream(prompt, max_tokens=cap, stop=STOP, probe=probe, temperature=temperature):
@@ -193,6 +198,7 @@ class Pipeline:
         generated = text
         if not is_not_found(text):
             yield from self._checked(checker, feed.finished(text, final=True), timings, t0)
+        checker.finish()
         text, cites = checker.answer, checker.citations
         extractive = not cites
         if extractive:
@@ -201,6 +207,10 @@ class Pipeline:
                                         not_found=p_not)
                 return
             text, cites = self._quote(excerpts, standalone, lang, hint=cit.strip_markers(generated))
+            if not complete(text):
+                yield from self._refuse(lang, f"no passage gives the {kind} asked for", t0, timings, base,
+                                        not_found=p_not)
+                return
             timings["first_sentence_ms"] = (time.perf_counter() - t0) * 1000
             yield Event("sentence", text)
         dropped, checks = checker.dropped, checker.checks

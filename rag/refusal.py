@@ -6,7 +6,9 @@ so the decision combines:
 - nonsense input (no word of either language, nor of the corpus);
 - a number asked about that no retrieved passage contains;
 - retrieval relevance under a floor (clearly off-topic);
-- the model's own judgement: the probability that its answer starts with "NOT FOUND".
+- the model's own judgement: the probability that its answer starts with "NOT FOUND";
+- after generation, the answer's type: a question that asks for a figure ("how many", "combien",
+  a price, a rate, a year) is not answered by text that holds no figure (``asks_for``/``gives``).
 Thresholds are settings, calibrated on eval/calibration.jsonl (scripts/calibrate.py).
 """
 
@@ -16,6 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
+from .support import numbers
 from .text import fold
 
 
@@ -49,3 +52,40 @@ def decide(signals: Signals, *, relevance_min: float, not_found_max: float) -> D
     if signals.not_found is not None and signals.not_found >= not_found_max:
         return Decision(True, f"the model finds no answer in the passages (P(NOT FOUND)={signals.not_found:.2f})")
     return Decision(False)
+
+
+# --- what kind of answer the question asks for ---------------------------------------------
+
+_ASKS_NUMBER = re.compile(
+    r"\b(how many|how much|combien|what percentage|quel pourcentage|what share|what proportion|quelle part|"
+    r"quelle proportion|phone number|numero de telephone|the number of|le nombre de|revenues?|chiffre d'affaires)\b"
+    r"|\b(what|quel|quelle)( is| was| are| were| est| etait| sont)?( the| le| la| l'| les)? "
+    r"(revenue|turnover|salary|salaries|wages?|price|cost|rate|amount|budget|chiffre d'affaires|salaire|prix|cout|"
+    r"taux|montant)\b")
+# "when" as the question word (not "what did he say when…"), or an explicit year or date
+_ASKS_DATE = re.compile(r"^(and |et )?(when|quand)\b|\b(in what year|what year|en quelle annee|quelle annee|"
+                        r"depuis quand|since when|what date|quelle date|a quelle date)\b")
+_MONTHS = re.compile(r"\b(january|february|march|april|may|june|july|august|september|october|november|december|"
+                     r"janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre|"
+                     r"spring|summer|autumn|fall|winter|printemps|ete|automne|hiver)\b")
+
+
+def asks_for(question: str) -> str | None:
+    """'number' (how many, a price, a rate…), 'date' (when, what year) or None (anything else)."""
+    q = fold(question)
+    if _ASKS_NUMBER.search(q):
+        return "number"
+    if _ASKS_DATE.search(q):
+        return "date"
+    return None
+
+
+def gives(kind: str | None, answer: str, *, question: str) -> bool:
+    """Whether ``answer`` holds what a question of ``kind`` asks for: a figure that is not
+    already in the question (a date may also be a month or a season)."""
+    if kind is None:
+        return True
+    text = re.sub(r"\[\d{1,2}(?:\s*,\s*\d{1,2})*\]", " ", answer)
+    if numbers(text) - numbers(question):
+        return True
+    return kind == "date" and bool(_MONTHS.search(fold(text)))

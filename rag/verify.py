@@ -2,7 +2,9 @@
 
 A sentence is checked as soon as the model has finished it, so callers can stream only
 verified text: each kept sentence (with its citation marker) is final the moment it is
-returned, and the whole answer is exactly the kept sentences joined by spaces.
+returned, and the whole answer is exactly the kept sentences joined by spaces. When the
+answer must hold something (a figure, for "how many?"), supported sentences are held back
+until one holds it; if none does, none is shown.
 """
 
 from __future__ import annotations
@@ -22,20 +24,23 @@ class AnswerChecker:
     supports it; each citation's evidence is the sentence that supports the claim."""
 
     def __init__(self, excerpts: list[compose.Excerpt], *, question: str, similarity: Similarity,
-                 min_similarity: float):
+                 min_similarity: float, complete: Callable[[str], bool] | None = None):
         self.excerpts = excerpts
         self.question = question
         self.similarity = similarity
         self.floor = min_similarity
         self.views = {e.n: support.PassageView(text=e.prompt_text, sentences=tuple(
             (x.start, x.end, x.text) for x in e.sentences)) for e in excerpts}
-        self.kept: list[str] = []
+        self.complete = complete  # does the answer so far hold what the question asks for?
+        self.kept: list[str] = []  # released: final
+        self.held: list[tuple[str, dict]] = []  # supported, waiting for a sentence that completes the answer
         self.dropped: list[str] = []
         self.checks: list[dict] = []
         self._cites: dict[int, Citation] = {}
 
     def check(self, claim: str) -> str | None:
-        """The sentence as it should be shown (markers fixed), or None when it is dropped."""
+        """What may now be shown: the sentence (markers fixed), preceded by any held-back ones
+        it completes; None when it is dropped or held back."""
         claim = cit.drop_invalid_markers(claim, len(self.excerpts))
         cited = cit.markers(claim) or list(self.views)
         check = self._check(claim, cited)
@@ -54,14 +59,25 @@ class AnswerChecker:
             return None
         if not cit.markers(claim):
             claim = append_marker(claim, check.passage)
-        self.kept.append(claim)
+        self.held.append((claim, self.checks[-1]))
         ex = self.excerpts[check.passage - 1]
         chunk = ex.hit.chunk
         span = check.evidence or (chunk.start, chunk.end)
         self._cites.setdefault(check.passage, Citation(
             n=check.passage, chunk=chunk, evidence=chunk.text[span[0] - chunk.start:span[1] - chunk.start],
             evidence_start=span[0], evidence_end=span[1]))
-        return claim
+        if self.complete is not None and not self.complete(" ".join([*self.kept, *(c for c, _ in self.held)])):
+            return None
+        released, self.held = " ".join(c for c, _ in self.held), []
+        self.kept.append(released)
+        return released
+
+    def finish(self) -> None:
+        """The generation is over: sentences still held back never completed the answer."""
+        for claim, record in self.held:
+            self.dropped.append(claim)
+            record.update(kept=False, problems=[*record["problems"], "does not give what the question asks for"])
+        self.held = []
 
     def _check(self, claim: str, cited: list[int]) -> support.ClaimCheck:
         return support.check_claim(claim, cited=cited, passages=self.views, question=self.question,

@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from rag.grading import keywords_match, load_questions  # noqa: E402
+from rag.refusal import asks_for, gives  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 
 
@@ -53,7 +54,7 @@ def collect(settings: Settings, questions) -> list[dict]:
         a = pipe.ask(q.question)
         quote = quoter.ask(q.question).answer
         rows.append({
-            "id": q.id, "answerable": q.answerable, "lang": q.lang, "relevance": a.relevance,
+            "id": q.id, "question": q.question, "answerable": q.answerable, "lang": q.lang, "relevance": a.relevance,
             "refused_before": a.refused, "reason": a.refusal_reason, "not_found": a.not_found,
             "support": a.support, "generated": a.generated, "answer": a.answer, "quote": quote,
             "keywords": [list(g) for g in q.keywords],
@@ -72,7 +73,12 @@ def replay(rows: list[dict], *, refuse_below: float, not_found_max: float, not_f
         refuse = (r["refused_before"] and "relevance" not in r["reason"]) or r["relevance"] < refuse_below \
             or (p is not None and p >= not_found_max)
         kept = [c for c in r["support"] if not c["problems"] and c["similarity"] >= support_min and c["passage"]]
+        kind = asks_for(r["question"])  # the answer must hold the figure or date asked for
+        if not gives(kind, " ".join(c["sentence"] for c in kept), question=r["question"]):
+            kept = []
         if not refuse and not kept and p is not None and p >= not_found_unsupported:
+            refuse = True
+        if not refuse and not kept and not gives(kind, r.get("quote", ""), question=r["question"]):
             refuse = True
         if refuse:
             refused_ans += r["answerable"]
@@ -96,6 +102,9 @@ def main() -> int:
     out = ROOT / "reports" / f"calibration-{args.llm}.json"
     if args.rows:
         rows = json.loads(args.rows.read_text())["rows"]
+        texts = {q.id: q.question for q in load_questions(args.questions)}
+        for r in rows:
+            r.setdefault("question", texts[r["id"]])
     else:
         settings = Settings(llm=args.llm, refuse_below=0.0, not_found_max=1.0, not_found_unsupported=1.0,
                             support_min=0.0)

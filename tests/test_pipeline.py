@@ -166,3 +166,47 @@ def test_streamed_sentences_are_exactly_the_verified_answer(settings):
         assert streamed == answer.answer, script
         assert "licornes" not in streamed and "poules" not in streamed
         assert answer.timings["first_sentence_ms"] <= answer.timings["total_ms"]
+
+
+ZORGLUB = ("Le syndicat Zorglub défend les téléconseillers des centres d'appels. Son président, Jean Zorglub, "
+           "veut de meilleures conditions de travail pour les téléconseillers et des pauses plus longues.\n")
+
+
+def _zorglub(settings, script):
+    (settings.seeds_dir / "zz_zorglub.txt").write_text(ZORGLUB, encoding="utf-8")
+    return _pipe(settings, script)
+
+
+def test_a_figure_asked_for_that_no_passage_gives_is_refused(settings):
+    pipe = _zorglub(settings, "Le syndicat Zorglub compte de nombreux adhérents téléconseillers [1].")
+    out = pipe.ask("Combien d'adhérents compte le syndicat Zorglub des téléconseillers ?")
+    assert out.refused and "number asked for" in out.refusal_reason
+    # the same passages answer a question that asks for no figure
+    pipe = _zorglub(settings, "Jean Zorglub veut de meilleures conditions de travail pour les téléconseillers [1].")
+    out = pipe.ask("Que veut Jean Zorglub, président du syndicat Zorglub ?")
+    assert not out.refused and not out.extractive and "conditions" in out.answer
+
+
+def _lenient(settings, script):
+    """Every sentence that names no foreign name or number passes the meaning check."""
+    return Pipeline(settings.model_copy(update={"refuse_below": 0.0, "support_min": 0.0}), llm=FakeLLM(script))
+
+
+def test_sentences_wait_for_the_one_that_gives_the_figure(settings):
+    pipe = _lenient(settings, "Le numéro vert des mandataires judiciaires a reçu des appels de chefs d'entreprise [1]. "
+                              "Il a reçu 3000 appels [1].")
+    events = list(pipe.stream("Combien d'appels le numéro vert des mandataires judiciaires a-t-il reçus ?"))
+    sentences = [e.text for e in events if e.kind == "sentence"]
+    answer = events[-1].answer
+    assert not answer.extractive and not answer.refused
+    # nothing is shown before the figure; then both sentences at once, as one final piece
+    assert sentences == [answer.answer] and "chefs" in answer.answer and "3000" in answer.answer
+
+
+def test_supported_sentences_without_the_figure_are_replaced_by_the_quote_that_gives_it(settings):
+    pipe = _lenient(settings, "Le numéro vert des mandataires judiciaires a reçu beaucoup d'appels [1].")
+    out = pipe.ask("Combien d'appels le numéro vert des mandataires judiciaires a-t-il reçus ?")
+    assert out.extractive and "3000" in out.answer
+    assert out.dropped == ["Le numéro vert des mandataires judiciaires a reçu beaucoup d'appels [1]."]
+    assert "does not give what the question asks for" in out.support[0]["problems"]
+    assert not out.support[0]["kept"]

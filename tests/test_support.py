@@ -5,7 +5,7 @@ import pytest
 from rag import citations as cit
 from rag import compose, support
 from rag.records import Chunk, Hit
-from rag.refusal import Signals, decide, is_nonsense
+from rag.refusal import Signals, asks_for, decide, gives, is_nonsense
 
 
 @pytest.mark.parametrize("a,b", [
@@ -149,3 +149,30 @@ def test_a_year_the_article_is_dated_is_not_a_missing_number():
     assert missing_number("Who wrote the 2016 editorial?", hits)
     assert not missing_number("Combien en n°55 ?", [Hit(chunk=Chunk(
         id=1, source="b.txt", title="T", date=None, start=0, end=20, text="Archives : n°55", header=""), score=1.0)])
+
+
+@pytest.mark.parametrize("q,kind", [
+    ("How many agents does Teleperformance have?", "number"),
+    ("Combien de salariés comptent les centres d'appels aux Philippines ?", "number"),
+    ("Quel est le salaire moyen d'un téléconseiller ?", "number"),
+    ("What was Webhelp's revenue in 2019?", "number"),
+    ("Quelle part des contacts est encore vocale ?", "number"),
+    ("Quand l'offre Platinum sera-t-elle lancée ?", "date"),
+    ("En quelle année Zendesk a-t-elle été fondée ?", "date"),
+    ("When did Teleperformance acquire Sitel?", "date"),
+    # "quand" inside the question is not what it asks for; opinions and reasons ask for no figure
+    ("Quelle est la meilleure expérience client pour lui quand il achète une voiture ?", None),
+    ("What did Olivier Duha propose at the assises?", None),
+    ("Pourquoi le prix des appels inquiète-t-il Laurent Uberti ?", None),
+])
+def test_what_a_question_asks_for(q, kind):
+    assert asks_for(q) == kind
+
+
+def test_an_answer_gives_a_figure_only_when_it_holds_one_the_question_does_not():
+    q = "Combien d'appels le numéro vert a-t-il reçus en 2014 ?"
+    assert gives("number", "Il a reçu 3 000 appels [1].", question=q)
+    assert not gives("number", "Il a reçu beaucoup d'appels en 2014 [1].", question=q)  # 2014 is the question's
+    assert not gives("number", "Beaucoup d'appels [12].", question=q)  # a marker is not a figure
+    assert gives("date", "Elle sera lancée en juin prochain [1].", question="Quand sera-t-elle lancée ?")
+    assert gives(None, "Anything.", question=q)
