@@ -1,5 +1,10 @@
 """Follow-up questions → standalone questions, from the conversation history. Pure.
 
+Two ways, both only for a question that needs the conversation (``is_followup``), so a
+standalone question pays nothing: an instruction-tuned model rewrites it (``rewrite_messages``,
+its output checked by ``accept_rewrite``), or, for a base model or when the model's rewrite is
+rejected, the rules below (``standalone_question``).
+
 "And what did Laurent Uberti say?" after "What did Olivier Duha propose at the assises?"
 becomes "What did Laurent Uberti say? (about: assises)": the new person replaces the old
 one, the topic carries over. "Et combien d'appels ont-ils reçu ?" after a question on the
@@ -10,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from .lexical import _stopwords
+from .lexical import _stopwords, tokenize
 from .text import entities as _entities
 from .text import fold
 
@@ -39,26 +44,59 @@ def topic_terms(text: str, *, drop: list[str]) -> list[str]:
 # Pronouns that point back at someone or something named before ("what does he want?").
 _STRONG = {"he", "she", "him", "her", "his", "hers", "they", "them", "their", "it", "its",
            "il", "elle", "ils", "elles", "lui", "eux", "leur", "leurs", "ca", "cela"}
-# French subject inversion ("a-t-il", "pense-t-elle"): the subject may be named in the question.
-_INVERSION = re.compile(r"\w-t-(il|elle|ils|elles)\b|\b\w+-(il|elle|ils|elles)\b", re.IGNORECASE)
 # A definite noun phrase standing for a company, person or event named before ("le groupe").
 _REFERENCE = re.compile(
     r"\b(the|this|that|these|those|le|la|l|ce|cet|cette|ces)\s+(group|company|firm|business|firms|companies|event|"
-    r"study|man|woman|person|minister|start ?up|union|article|magazine|groupe|societe|entreprise|evenement|"
+    r"study|man|woman|person|minister|start ?up|union|groupe|societe|entreprise|evenement|"
     r"etude|homme|femme|ministre|syndicat|start up|marque|brand)\b")
+
+
+# A name before a pronoun is what it stands for ("Why did Maxence d'Espeuilles get rid of the
+# landline at his home?"), but not a pronoun that ends the question ("according to him", "selon
+# elle", "Has France tried it?"), and not a nationality ("Which Moroccan minister is he…").
+_OBJECTS = {"him", "her", "them", "it", "lui", "elle", "elles", "eux"}
+# French inversion after a subject the question names with a determiner ("Combien d'appels le
+# numéro vert a-t-il reçus ?", "Dans quels pays des détenus ont-ils travaillé ?")
+_INVERSION = re.compile(r"\w-(?:t-)?(?:il|elle|ils|elles)\b", re.IGNORECASE)
+_DETERMINERS = {"le", "la", "les", "l", "des", "du", "un", "une", "ce", "cet", "cette", "ces"}
+
+
+def _names(question: str) -> list[str]:
+    from .support import _TRANSLATIONS
+
+    out = []
+    for e in entities(question):
+        words = [w for w in e.split() if fold(w) not in _QWORDS]  # "Which Moroccan" → "Moroccan"
+        if words and fold(" ".join(words)) not in _TRANSLATIONS:
+            out.append(" ".join(words))
+    return out
+
+
+def _unresolved(question: str, pronouns: set[str], *, noun_phrases: bool = False) -> bool:
+    """A word of ``pronouns`` the question itself does not explain: no name before it (with
+    ``noun_phrases``, no determiner either: "en moyenne", "son service" after "l'assureur")."""
+    for inv in reversed(list(_INVERSION.finditer(question))):
+        before = question[: inv.start()]
+        if _names(before) or _DETERMINERS & set(fold(before).split()[1:]):
+            question = question[: inv.start() + 1] + " " + question[inv.end():]
+    words = fold(question).split()
+    names = [len(fold(question[: question.find(e)]).split()) for e in _names(question)]
+    if noun_phrases:
+        names += [i for i, w in enumerate(words) if w in _DETERMINERS and i > 0]
+    first = min(names, default=len(words))
+    return any(w in pronouns and (i < first or (w in _OBJECTS and i == len(words) - 1)) for i, w in enumerate(words))
 
 
 def _points_back(question: str) -> bool:
     """A pronoun or a definite reference that needs the previous turn to be understood."""
-    folded = fold(_INVERSION.sub(" ", question) if entities(question) else question)
-    return bool(set(folded.split()) & _STRONG) or bool(_REFERENCE.search(fold(question)))
+    return _unresolved(question, _STRONG) or (not entities(question) and bool(_REFERENCE.search(fold(question))))
 
 
 def is_followup(question: str) -> bool:
     words = fold(question).split()
     if _LEADS.match(question) or _points_back(question):
         return True
-    if any(w in _PRONOUNS for w in words) and not entities(question):
+    if _unresolved(question, _PRONOUNS, noun_phrases=True) and not entities(question):
         return True
     content = [w for w in words if w not in _stopwords() and w not in _QWORDS]
     return len(content) <= 1 and not entities(question)
@@ -88,3 +126,57 @@ def _looks_french(text: str) -> bool:
     from .prompt import detect_language
 
     return detect_language(text) == "fr"
+
+
+# --- rewriting by the model ----------------------------------------------------------------
+
+REWRITE_SYSTEM = (
+    "You rewrite the last question of a conversation so that it can be understood alone: replace "
+    "pronouns and vague references (he, she, it, the group, that, il, elle, le groupe, ça) by the "
+    "names they stand for in the earlier questions, and complete a question that only makes sense "
+    "after the previous one. Keep the language and the meaning of the last question; do not answer "
+    "it. Reply with the rewritten question only, on one line.")
+# Fictional examples (not from the corpus): a pronoun, an ellipsis in French, a new subject.
+REWRITE_EXAMPLES = [
+    (["Who founded Railcom?"], "What does he think of remote work?",
+     "What does the founder of Railcom think of remote work?"),
+    (["Que pense Marie Dubois des horaires de nuit ?"], "Et des week-ends ?",
+     "Que pense Marie Dubois des week-ends ?"),
+    (["Combien d'agents emploie Vocalis ?", "Qui dirige le groupe ?"], "Where is its head office?",
+     "Where is the head office of Vocalis?"),
+]
+
+
+def _rewrite_turn(question: str, history: list[str]) -> str:
+    earlier = "\n".join(f"- {q}" for q in history[-3:])
+    return f"Earlier questions:\n{earlier}\nLast question: {question}"
+
+
+def rewrite_messages(question: str, history: list[str]) -> list[dict]:
+    """The chat prompt that asks the model for a standalone question: rules, examples, task.
+    Everything before the task is the same for every question (its evaluation is cached)."""
+    msgs = [{"role": "system", "content": REWRITE_SYSTEM}]
+    for ex_history, ex_q, ex_a in REWRITE_EXAMPLES:
+        msgs += [{"role": "user", "content": _rewrite_turn(ex_q, ex_history)}, {"role": "assistant", "content": ex_a}]
+    return [*msgs, {"role": "user", "content": _rewrite_turn(question.strip(), history)}]
+
+
+def accept_rewrite(rewrite: str, question: str, history: list[str]) -> str | None:
+    """The model's rewrite, cleaned, or None when it is not a faithful standalone question: empty,
+    several lines, far longer than the question and its context, an answer rather than a question,
+    a name found neither in the question nor in the conversation, or fewer than half of the
+    question's own terms (stemmed)."""
+    from .support import unsupported_names
+
+    text = rewrite.strip().strip('"«»“” ').removeprefix("Rewritten question:").strip()
+    if not text or "\n" in text or len(text) > 2 * len(question) + max(map(len, history or [""])) + 20:
+        return None
+    if not text.endswith("?") and question.strip().endswith("?"):
+        return None
+    context = " ".join([question, *history])
+    if unsupported_names(text, context):
+        return None
+    own = set(tokenize(question))
+    if 2 * len(own & set(tokenize(text))) < len(own):  # keeps at least half of the question's terms
+        return None
+    return text

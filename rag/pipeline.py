@@ -8,6 +8,7 @@ CLI, UI and eval are thin callers of ``Pipeline``.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from typing import Callable, Iterator
@@ -15,7 +16,7 @@ from typing import Callable, Iterator
 from . import citations as cit
 from . import compose, verify
 from .errors import EmptyQuestionError, QuestionTooLongError
-from .followup import standalone_question
+from .followup import accept_rewrite, is_followup, rewrite_messages, standalone_question
 from .index import IndexData, ensure_index
 from .llm import FirstTokenProbe
 from .prompt import (NOT_FOUND_SPELLINGS, REFUSAL, STOP, chat_messages, clean_generation, detect_language,
@@ -96,8 +97,6 @@ class Pipeline:
         or loaded from the cache an earlier process saved under models_dir/cache."""
         if self._warmed:
             return
-        import os
-
         two = [("a?", ["x"]), ("b?", ["y"])]
         if self.llm.chat:
             renders = [self.llm.render(chat_messages(q, p, lang="en")) for q, p in two]
@@ -138,15 +137,17 @@ class Pipeline:
         cap = max_tokens or s.max_tokens
         t0 = time.perf_counter()
         question = self.validate(question)
-        standalone = standalone_question(question, history or [])
+        timings: dict[str, float] = {}
+        standalone = self._standalone(question, history or [], timings)
         lang = language if language in ("fr", "en") else (
             s.answer_language if s.answer_language != "auto" else detect_language(question))
         if standalone != question:
             yield Event("status", f"standalone question: {standalone}")
         index = self.index  # one index for the whole answer, even if documents change meanwhile
         retrievers = self.retrievers(index)
+        t_retrieve = time.perf_counter()
         r = retrieve(retrievers, index.chunks, standalone, k=k or s.k, rrf_k=s.rrf_k)
-        timings = {"retrieve_ms": (time.perf_counter() - t0) * 1000}
+        timings["retrieve_ms"] = (time.perf_counter() - t_retrieve) * 1000
         base = dict(question=question, retrieved=r.hits, models=self.models, relevance=r.relevance, language=lang,
                     standalone_question=standalone if standalone != question else None)
         signals = Signals(relevance=r.relevance if r.hits else 0.0, nonsense=is_nonsense(standalone, known=lambda w: known_word(retrievers, w)),
@@ -221,6 +222,27 @@ class Pipeline:
                                             support=checks, generated=generated, **base))
 
     # -- helpers --
+    def _standalone(self, question: str, history: list[str], timings: dict) -> str:
+        """The question as it reads alone. Only a question that needs the conversation is
+        rewritten: by the model when it is instruction-tuned (settings ``followup``), checked by
+        ``accept_rewrite``; otherwise, or when the model's rewrite is rejected, by the rules."""
+        if not history or not is_followup(question):
+            return question
+        mode = self.settings.followup
+        if mode == "rules" or (mode == "auto" and not self.llm.chat):
+            return standalone_question(question, history)
+        t = time.perf_counter()
+        # the rules and examples every rewrite prompt starts with, evaluated once and cached like
+        # the answer's; switching back to the answer's prefix reloads that one from the cache
+        prefix = os.path.commonprefix([self.llm.render(rewrite_messages(q, [h])) for q, h in (("a?", "x"), ("b?", "y"))])
+        self.llm.warm(prefix, cache_dir=self.settings.models_dir / "cache")
+        self._warmed = False
+        out = "".join(self.llm.stream(self.llm.render(rewrite_messages(question, history)),
+                                      max_tokens=min(96, len(question) // 2 + 48), stop=["\n", *STOP],
+                                      temperature=0.0))
+        timings["rewrite_ms"] = (time.perf_counter() - t) * 1000
+        return accept_rewrite(out, question, history) or standalone_question(question, history)
+
     def _refuse(self, lang: str, reason: str, t0: float, timings: dict, base: dict,
                 not_found: float | None = None) -> Iterator[Event]:
         text = REFUSAL[lang]

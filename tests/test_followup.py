@@ -41,3 +41,26 @@ def test_french_inversion_with_a_named_subject_is_not_a_followup():
 def test_ellipsis_after_a_topic_keeps_it():
     out = standalone_question("Pour développer quoi ?", ["How much money did Allo-Media raise?"])
     assert "Allo-Media" in out
+
+
+def test_the_rewrite_prompt_ends_with_the_conversation_and_shares_its_prefix():
+    from rag.followup import rewrite_messages
+
+    a = rewrite_messages("Et des week-ends ?", ["Que pense Paul des nuits ?"])
+    b = rewrite_messages("What does he want?", ["Who is Paul?", "Who founded Vocalis?"])
+    assert a[:-1] == b[:-1] and a[0]["role"] == "system"
+    assert a[-1]["content"].endswith("Last question: Et des week-ends ?") and "- Que pense Paul des nuits ?" in a[-1]["content"]
+
+
+def test_a_rewrite_is_accepted_only_when_it_is_a_faithful_question():
+    from rag.followup import accept_rewrite
+
+    hist = ["Qui a fondé OpenAccess ?"]
+    q = "Que pense-t-il du télémarketing non sollicité ?"
+    good = "Que pense le fondateur d'OpenAccess du télémarketing non sollicité ?"
+    assert accept_rewrite(f" «{good}» ", q, hist) == good
+    assert accept_rewrite("Il pense que c'est une bonne chose.", q, hist) is None  # an answer, not a question
+    assert accept_rewrite("Que pense Jean Dupont du télémarketing ?", q, hist) is None  # a name from nowhere
+    assert accept_rewrite("Que pense le fondateur de la société ?", q, hist) is None  # the question's topic lost
+    assert accept_rewrite(good + "\nQue pense-t-il des écoles ?", q, hist) is None  # more than one line
+    assert accept_rewrite("", q, hist) is None

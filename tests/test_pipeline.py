@@ -210,3 +210,40 @@ def test_supported_sentences_without_the_figure_are_replaced_by_the_quote_that_g
     assert out.dropped == ["Le numéro vert des mandataires judiciaires a reçu beaucoup d'appels [1]."]
     assert "does not give what the question asks for" in out.support[0]["problems"]
     assert not out.support[0]["kept"]
+
+
+HISTORY = ["Que dit l'article sur le numéro vert des mandataires judiciaires ?"]
+
+
+def _rewriting(settings, rewrite, **update):
+    def script(prompt):
+        return rewrite if "Last question:" in prompt else "Le numéro vert a reçu plus de 3000 appels [1]."
+    llm = FakeLLM(script, chat=True, p_not=0.0)
+    return Pipeline(settings.model_copy(update={"refuse_below": 0.0, "support_min": 0.0, **update}), llm=llm), llm
+
+
+def test_an_instruction_model_rewrites_a_followup(settings):
+    pipe, llm = _rewriting(settings, "Combien d'appels le numéro vert des mandataires judiciaires a-t-il reçus ?")
+    events = list(pipe.stream("Et combien d'appels a-t-il reçus ?", history=HISTORY))
+    assert [e.text for e in events if e.kind == "status"] == [
+        "standalone question: Combien d'appels le numéro vert des mandataires judiciaires a-t-il reçus ?"]
+    answer = events[-1].answer
+    assert answer.standalone_question.startswith("Combien d'appels le numéro vert")
+    assert "rewrite_ms" in answer.timings and len(llm.prompts) == 2
+    assert "Earlier questions:\n- " + HISTORY[0] in llm.prompts[0]
+
+
+def test_a_rejected_rewrite_falls_back_to_the_rules(settings):
+    pipe, _ = _rewriting(settings, "Le numéro vert a reçu 3000 appels.")  # an answer, not a question
+    answer = pipe.ask("Et combien d'appels ont-ils reçu ?", history=HISTORY)
+    assert answer.standalone_question.startswith("Combien d'appels ont-ils reçu ?")
+    assert "mandataires" in answer.standalone_question
+
+
+def test_standalone_questions_and_the_rules_setting_cost_no_model_call(settings):
+    pipe, llm = _rewriting(settings, "should not be used")
+    pipe.ask("Combien d'appels le numéro vert des mandataires judiciaires a-t-il reçus ?", history=HISTORY)
+    assert len(llm.prompts) == 1 and "Last question:" not in llm.prompts[0]
+    pipe, llm = _rewriting(settings, "should not be used", followup="rules")
+    answer = pipe.ask("Et combien d'appels ont-ils reçu ?", history=HISTORY)
+    assert len(llm.prompts) == 1 and "mandataires" in answer.standalone_question
