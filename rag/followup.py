@@ -163,8 +163,9 @@ def rewrite_messages(question: str, history: list[str]) -> list[dict]:
 
 def accept_rewrite(rewrite: str, question: str, history: list[str]) -> str | None:
     """The model's rewrite, cleaned, or None when it is not a faithful standalone question: empty,
-    several lines, far longer than the question and its context, an answer rather than a question,
-    a name found neither in the question nor in the conversation, or fewer than half of the
+    several lines or questions, far longer than the question and its context, an answer rather
+    than a question, the question unchanged or still pointing back, a name found neither in the
+    question nor in the conversation, one of the question's names lost, or fewer than half of the
     question's own terms (stemmed)."""
     from .support import unsupported_names
 
@@ -173,9 +174,11 @@ def accept_rewrite(rewrite: str, question: str, history: list[str]) -> str | Non
         return None
     if not text.endswith("?") and question.strip().endswith("?"):
         return None
+    if text.count("?") > 1 or fold(text) == fold(question) or is_followup(text):
+        return None  # two questions, the question unchanged, or still a pronoun to resolve
     context = " ".join([question, *history])
-    if unsupported_names(text, context):
-        return None
+    if unsupported_names(text, context) or unsupported_names(question, text):
+        return None  # a name from nowhere, or one of the question's own names lost
     own = set(tokenize(question))
     if 2 * len(own & set(tokenize(text))) < len(own):  # keeps at least half of the question's terms
         return None

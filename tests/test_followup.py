@@ -64,3 +64,17 @@ def test_a_rewrite_is_accepted_only_when_it_is_a_faithful_question():
     assert accept_rewrite("Que pense le fondateur de la société ?", q, hist) is None  # the question's topic lost
     assert accept_rewrite(good + "\nQue pense-t-il des écoles ?", q, hist) is None  # more than one line
     assert accept_rewrite("", q, hist) is None
+
+
+def test_a_rewrite_that_resolves_nothing_is_rejected():
+    from rag.followup import accept_rewrite
+
+    hist = ["Qui dirige la mission locale d'Yssingeaux ?"]
+    assert accept_rewrite("Qui dirige la mission locale d'Yssingeaux ?", "Et qui dirige Yakamoz ?", hist) is None
+    hist = ["What did Olivier Duha propose at the assises?"]
+    q = "And what did Laurent Uberti say?"
+    assert accept_rewrite(f"{hist[0]} {q}", q, hist) is None  # two questions glued together
+    assert accept_rewrite("Where did it expand afterwards?", "Where did it expand afterwards?", hist) is None
+    assert accept_rewrite("What did he say at the assises?", q, hist) is None  # still a pronoun
+    assert accept_rewrite("What did Laurent Uberti say at the assises?", q, hist) == \
+        "What did Laurent Uberti say at the assises?"
