@@ -20,8 +20,8 @@ CONFIGS: dict[str, dict] = {
     "fast": {"llm": "fast"},
     "balanced": {"llm": "balanced"},
     "quality": {"llm": "quality"},
-    "balanced-rules": {"llm": "balanced", "followup": "rules"},  # follow-ups rewritten by rules, not the model
-    "quality-rules": {"llm": "quality", "followup": "rules"},
+    "balanced-llm-rewrite": {"llm": "balanced", "followup": "llm"},  # follow-ups rewritten by the model
+    "quality-llm-rewrite": {"llm": "quality", "followup": "llm"},
     "baseline": {},  # the LlamaIndex-style plain pipeline (rag/baseline.py), not a settings override
     "hybrid": {},
     "bm25": {"retrievers": "bm25"},

@@ -224,12 +224,11 @@ class Pipeline:
     # -- helpers --
     def _standalone(self, question: str, history: list[str], timings: dict) -> str:
         """The question as it reads alone. Only a question that needs the conversation is
-        rewritten: by the model when it is instruction-tuned (settings ``followup``), checked by
-        ``accept_rewrite``; otherwise, or when the model's rewrite is rejected, by the rules."""
+        rewritten: by the rules, or (settings ``followup='llm'``, instruction-tuned models) by the
+        model, checked by ``accept_rewrite``, with the rules when its rewrite is rejected."""
         if not history or not is_followup(question):
             return question
-        mode = self.settings.followup
-        if mode == "rules" or (mode == "auto" and not self.llm.chat):
+        if self.settings.followup == "rules" or not self.llm.chat:
             return standalone_question(question, history)
         t = time.perf_counter()
         # the rules and examples every rewrite prompt starts with, evaluated once and cached like

@@ -94,10 +94,12 @@ class Settings(BaseSettings):
         None, ge=0.0, le=1.0,
         description="Refuse, rather than quote, when no answer sentence is supported and P('NOT FOUND') "
                     "reaches this. None: the model's calibrated value.")
-    followup: Literal["auto", "llm", "rules"] = Field(
-        "auto", description="How a follow-up question that needs the conversation is made standalone: 'llm' "
-        "(the model rewrites it, checked, rules as fallback), 'rules' (no model call), 'auto' (llm for "
-        "instruction-tuned models, rules for base models). A standalone question is never rewritten.")
+    followup: Literal["rules", "llm"] = Field(
+        "rules", description="How a follow-up question that needs the conversation is made standalone: 'rules' "
+        "(previous subject and topic appended, no model call) or 'llm' (an instruction-tuned model rewrites it, "
+        "checked, rules as fallback; about 1 s more with the 0.5B model, 2 s with the 1.5B). A standalone "
+        "question is never rewritten. 'rules' is the default: on eval/conversations-calibration.jsonl the "
+        "model's rewrites did not find the right article more often.")
     answer_language: Literal["auto", "fr", "en"] = Field("auto", description="Answer language.")
     max_question_chars: int = Field(1000, ge=10, le=20000, description="Longer questions are refused.")
     models_dir: Path = Field(PROJECT_ROOT / "models", description="Where packaged GGUF files are assembled.")

@@ -219,7 +219,8 @@ def _rewriting(settings, rewrite, **update):
     def script(prompt):
         return rewrite if "Last question:" in prompt else "Le numéro vert a reçu plus de 3000 appels [1]."
     llm = FakeLLM(script, chat=True, p_not=0.0)
-    return Pipeline(settings.model_copy(update={"refuse_below": 0.0, "support_min": 0.0, **update}), llm=llm), llm
+    update = {"refuse_below": 0.0, "support_min": 0.0, "followup": "llm", **update}
+    return Pipeline(settings.model_copy(update=update), llm=llm), llm
 
 
 def test_an_instruction_model_rewrites_a_followup(settings):
