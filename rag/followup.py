@@ -1,9 +1,9 @@
 """Follow-up questions → standalone questions, from the conversation history. Pure.
 
 Two ways, both only for a question that needs the conversation (``is_followup``), so a
-standalone question pays nothing: an instruction-tuned model rewrites it (``rewrite_messages``,
-its output checked by ``accept_rewrite``), or, for a base model or when the model's rewrite is
-rejected, the rules below (``standalone_question``).
+standalone question pays nothing: the rules below (``standalone_question``, the default), or an
+instruction-tuned model (``rewrite_messages``, its output checked by ``accept_rewrite``, the
+rules again when it is rejected).
 
 "And what did Laurent Uberti say?" after "What did Olivier Duha propose at the assises?"
 becomes "What did Laurent Uberti say? (about: assises)": the new person replaces the old
