@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 
 from .lexical import _stopwords, tokenize
+from .support import NAME_TRANSLATIONS, unsupported_names
 from .text import entities as _entities
 from .text import fold
 
@@ -62,12 +63,11 @@ _DETERMINERS = {"le", "la", "les", "l", "des", "du", "un", "une", "ce", "cet", "
 
 
 def _names(question: str) -> list[str]:
-    from .support import _TRANSLATIONS
-
+    """The question's names, without question words and nationalities."""
     out = []
     for e in entities(question):
         words = [w for w in e.split() if fold(w) not in _QWORDS]  # "Which Moroccan" → "Moroccan"
-        if words and fold(" ".join(words)) not in _TRANSLATIONS:
+        if words and fold(" ".join(words)) not in NAME_TRANSLATIONS:
             out.append(" ".join(words))
     return out
 
@@ -167,8 +167,6 @@ def accept_rewrite(rewrite: str, question: str, history: list[str]) -> str | Non
     than a question, the question unchanged or still pointing back, a name found neither in the
     question nor in the conversation, one of the question's names lost, or fewer than half of the
     question's own terms (stemmed)."""
-    from .support import unsupported_names
-
     text = rewrite.strip().strip('"«»“” ').removeprefix("Rewritten question:").strip()
     if not text or "\n" in text or len(text) > 2 * len(question) + max(map(len, history or [""])) + 20:
         return None

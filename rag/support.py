@@ -79,7 +79,8 @@ _COMMON = {
     "oui", "non", "en", "dans", "pour", "sur", "au", "aux", "ce", "cette", "ces", "son", "sa", "ses",
     "mr", "mrs", "ms", "dr", "m", "mme", "ceo", "pdg", "president", "state", "government",
 }
-_TRANSLATIONS = {
+# English names whose French form is what the articles hold (also: nationality words, not names).
+NAME_TRANSLATIONS = {
     "english": ["anglais", "anglaise"], "french": ["francais", "francaise", "france"],
     "american": ["americain", "americaine", "amerique"], "america": ["amerique"],
     "morocco": ["maroc"], "moroccan": ["marocain", "marocaine", "maroc"], "italy": ["italie"],
@@ -110,7 +111,7 @@ def unsupported_names(claim: str, evidence: str, *, question: str = "") -> set[s
     have = set(fold(evidence).split()) | set(fold(question).split())
     out = set()
     for t in _name_tokens(claim):
-        forms = [t, *_TRANSLATIONS.get(t, []), t.removesuffix("s")]
+        forms = [t, *NAME_TRANSLATIONS.get(t, []), t.removesuffix("s")]
         if not any(f in have or any(h.startswith(f) for h in have if len(f) >= 4) for f in forms):
             out.add(t)
     return out
