@@ -50,6 +50,7 @@ class Pipeline:
         self._llm = llm
         self._retrievers: tuple | None = None  # (index, its retrievers)
         self._warmed = False
+        self._rewrite_prefix: str | None = None  # the follow-up rewrite prompt's fixed part (followup='llm')
 
     def reload_index(self) -> None:
         """Pick up an index rebuilt after documents were added or removed (models stay loaded)."""
@@ -233,8 +234,10 @@ class Pipeline:
         t = time.perf_counter()
         # the rules and examples every rewrite prompt starts with, evaluated once and cached like
         # the answer's; switching back to the answer's prefix reloads that one from the cache
-        prefix = os.path.commonprefix([self.llm.render(rewrite_messages(q, [h])) for q, h in (("a?", "x"), ("b?", "y"))])
-        self.llm.warm(prefix, cache_dir=self.settings.models_dir / "cache")
+        if self._rewrite_prefix is None:
+            self._rewrite_prefix = os.path.commonprefix(
+                [self.llm.render(rewrite_messages(q, [h])) for q, h in (("a?", "x"), ("b?", "y"))])
+        self.llm.warm(self._rewrite_prefix, cache_dir=self.settings.models_dir / "cache")
         self._warmed = False
         out = "".join(self.llm.stream(self.llm.render(rewrite_messages(question, history)),
                                       max_tokens=min(96, len(question) // 2 + 48), stop=["\n", *STOP],
