@@ -38,7 +38,7 @@ import numpy as np
 from . import chunkstore, rowvectors
 from .articles import read_articles, seed_files, seed_stats
 from .chunking import chunk_article
-from .errors import CorruptIndexError, RagError, SeedsError, StaleIndexError
+from .errors import CorruptIndexError, IndexError_, RagError, SeedsError, StaleIndexError
 from .fileutil import sha256_file
 from .records import Chunk
 from .settings import Settings
@@ -117,10 +117,22 @@ def build_index(settings: Settings, *, progress: Progress | None = None, full: b
     say = progress or (lambda msg: None)
     t0 = time.perf_counter()
     target = settings.index_dir
+    _refuse_foreign(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     with _build_lock(target):
         prev = None if full else _previous(settings, say)
         return _build(settings, prev, target=target, say=say, t0=t0, bar=progress is not None)
+
+
+_INDEX_FILES = ("manifest.json", "chunks.jsonl", "rows.npy", "bm25")
+
+
+def _refuse_foreign(target: Path) -> None:
+    """A build replaces the whole index folder: never one that holds something else (a folder
+    of documents, a project folder given as ``--index`` by mistake)."""
+    if target.is_dir() and any(target.iterdir()) and not any((target / f).exists() for f in _INDEX_FILES):
+        raise IndexError_(f"{target} is not an index folder (no manifest.json) and is not empty: building "
+                          f"would replace what it holds; give a new or empty folder with --index")
 
 
 @contextlib.contextmanager

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Iterator
 
 from . import citations as cit
@@ -284,7 +284,7 @@ class Pipeline:
                hint: str = "") -> tuple[str, list[Citation]]:
         """No supported sentence: quote the sentence that answers, numbered as its excerpt (the
         model's unsupported answer, ``hint``, helps find it: +1.3 points on eval/calibration.jsonl)."""
-        shown = [cit.Sentence(e.n, x.start, x.end, x.text, x.dense, x.about) for e in excerpts for x in e.sentences]
+        shown = [replace(x, passage=e.n) for e in excerpts for x in e.sentences]
         text = cit.extractive_answer(shown, question=question, lead=EXTRACTIVE_LEAD[lang], n=2, hint=hint) or ""
         cites = []
         for n in cit.markers(text):
@@ -298,10 +298,11 @@ class Pipeline:
     @staticmethod
     def _sentences(retrievers: list, context: list[Hit], question: str) -> list[cit.Sentence]:
         """Candidate evidence sentences of the retrieved passages, with the first dense
-        retriever's cosine for each (0 without one)."""
+        retriever's cosine for each, alone and read with its neighbours (0 without one)."""
         sents = cit.candidate_sentences([(h.chunk.start, h.chunk.end, h.chunk.text, h.chunk.header) for h in context])
         dense = next((r for r in retrievers if hasattr(r, "span_scores")), None)
         if dense is None:
             return sents
         scores = dense.span_scores(question, [(context[x.passage - 1].chunk.id, x.start, x.end) for x in sents])
-        return [cit.Sentence(x.passage, x.start, x.end, x.text, sc or 0.0, x.about) for x, sc in zip(sents, scores)]
+        sents = [replace(x, dense=sc or 0.0) for x, sc in zip(sents, scores)]
+        return cit.in_context(sents, lambda texts: dense.text_scores(question, texts))

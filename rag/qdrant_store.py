@@ -191,6 +191,12 @@ class QdrantRetriever:
         """Evidence sentences are scored from the index's memory-mapped row vectors."""
         return self.spans.span_scores(question, spans) if self.spans else [None] * len(spans)
 
+    def text_scores(self, question: str, texts: list[str]) -> list[float]:
+        """Cosine of each text, encoded now, with the question (sentences read in context)."""
+        if not texts:
+            return []
+        return (self.encoder.encode(texts) @ self._qvec(question)).astype(float).tolist()
+
     def cosines(self, question: str) -> dict[int, float]:
         """Best cosine per chunk (its best row), for the relevance signal."""
         if self._cos is None or self._cos[0] != question:

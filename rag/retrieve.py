@@ -89,6 +89,12 @@ class DenseRetriever:
             out.append(None if i is None else float(self.vectors[i] @ q))
         return out
 
+    def text_scores(self, question: str, texts: list[str]) -> list[float]:
+        """Cosine of each text, encoded now, with the question (sentences read in context)."""
+        if not texts:
+            return []
+        return (self.encoder.encode(texts) @ self.query_vector(question)).astype(float).tolist()
+
     def _row(self, chunk: int, start: int, end: int) -> int | None:
         """Position of a row: rows are stored chunk by chunk in chunk-id order, so a chunk's rows
         are found by bisection (no lookup table over every row of a large index)."""

@@ -14,6 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import json, sys
+from dataclasses import replace
 from pathlib import Path
 import numpy as np
 from rag.settings import Settings
@@ -34,7 +35,7 @@ for r in rows:
     hits = retrieve(rs, p.index.chunks, q["question"], k=s.k, rrf_k=s.rrf_k).hits
     sents = p._sentences(rs, hits, q["question"])
     ex = compose.select(sents, hits, question=q["question"], budget_chars=int(s.tuned("context_chars")))
-    shown = [cit.Sentence(e.n, x.start, x.end, x.text, x.dense, x.about) for e in ex for x in e.sentences]
+    shown = [replace(x, passage=e.n) for e in ex for x in e.sentences]
     if not shown: continue
     n += 1
     gen = cit.strip_markers(r["generated"])

@@ -104,3 +104,43 @@ def test_an_answer_cut_by_the_token_cap_loses_its_unfinished_sentence():
         "He proposed tiers like on a train with first and…"
     assert trim_unfinished("He proposed tiers [1].") == "He proposed tiers [1]."
     assert trim_unfinished("Il propose un modèle (le train) [1]") == "Il propose un modèle (le train) [1]"
+
+
+def test_a_sentence_inherits_relevance_from_its_neighbours():
+    """The interview question matches the question best; the answer is the sentence after it."""
+    text = ("Le télémarketing non sollicité va être interdit, est-ce une bonne chose ? "
+            "Il me semble logique de l’interdire par téléphone. Nous vendons des logiciels.")
+    sents = cit.candidate_sentences([(0, len(text), text)])
+    own = {0: 0.9, 1: 0.1, 2: 0.1}
+    sents = [cit.Sentence(s.passage, s.start, s.end, s.text, own[i], s.about) for i, s in enumerate(sents)]
+    seen = []
+
+    def cosines(texts):
+        seen.extend(texts)
+        return [0.7 if "logique" in t and "interdit" in t else 0.1 for t in texts]
+
+    ctx = cit.in_context(sents, cosines)
+    assert len(seen) == 2 * len(sents)  # one batch: each sentence with its previous and its next one
+    assert [s.lead for s in ctx] == [0.0, 0.9, 0.1]
+    assert ctx[1].before == 0.7 and ctx[0].after == 0.7 and ctx[2].after == 0.1
+    q = "What does he think about banning unsolicited telemarketing?"
+    assert cit.ranked_sentences(ctx, question=q, answer="")[0].text.startswith("Il me semble logique")
+    assert cit.ranked_sentences(sents, question=q, answer="")[0].text.endswith("?")  # without context
+
+
+def test_a_sentence_that_holds_what_is_asked_for_ranks_first():
+    text = "L’entreprise a levé des fonds auprès de ses clients. L’entreprise a levé 8 millions d’euros auprès de Serena."
+    a, b = cit.candidate_sentences([(0, len(text), text)])
+    assert cit.gives_type(b, question="Combien l'entreprise a-t-elle levé ?", kind="number")
+    assert not cit.gives_type(a, question="Combien l'entreprise a-t-elle levé ?", kind="number")
+    assert cit.gives_type(b, question="Who invested in the company?", kind=None)  # a name: Serena
+    assert not cit.gives_type(b, question="Why did it raise money?", kind=None)
+    assert cit.best_sentence([a, b], question="Combien l'entreprise a-t-elle levé ?", answer="") == b
+
+
+def test_the_fallback_quotes_the_best_sentence_first_unless_the_two_read_together():
+    far = [(0, 300, "Le groupe a été fondé en 2000 à Paris. Il vend des logiciels de gestion. "
+            "Il a levé 8 millions d’euros auprès de Serena en 2019.", "")]
+    sents = cit.candidate_sentences(far)
+    out = cit.extractive_answer(sents, question="Combien le groupe a-t-il levé auprès de Serena ?", lead="—")
+    assert out.index("8 millions") < out.index("fondé en 2000")

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from rag.errors import CorruptIndexError, StaleIndexError
+from rag.errors import CorruptIndexError, IndexError_, StaleIndexError
 from rag.index import build_index, ensure_index, load_index, read_manifest, staleness
 
 
@@ -191,3 +191,15 @@ def test_an_upgraded_encoder_package_re_embeds_by_itself(settings, monkeypatch):
     real = metadata.version
     monkeypatch.setattr(metadata, "version", lambda dist: "99.0" if dist == "sentence-transformers" else real(dist))
     assert "settings changed" in staleness(settings, m)
+
+
+def test_build_refuses_a_folder_that_is_not_an_index(settings):
+    folder = settings.index_dir
+    folder.mkdir(parents=True)
+    (folder / "notes.md").write_text("mine", encoding="utf-8")
+    with pytest.raises(IndexError_, match="not an index folder"):
+        build_index(settings)
+    assert (folder / "notes.md").read_text(encoding="utf-8") == "mine"
+    (folder / "notes.md").unlink()
+    build_index(settings)  # an empty folder is fine
+    build_index(settings, full=True)  # and so is an index being rebuilt

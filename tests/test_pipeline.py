@@ -142,7 +142,8 @@ def test_a_claim_citing_the_wrong_excerpt_is_recited(settings):
     def script(prompt):  # cites the last excerpt, which is not the one about the train
         last = prompt.rsplit("Question:", 1)[0].rstrip().rsplit("\n[", 1)[-1].split("]")[0]
         assert "prenez le train" not in prompt.rsplit("\n[", 1)[-1]
-        return f"Olivier Duha propose de laisser le choix aux entreprises, comme dans le train [{last}]."
+        return (f"Olivier Duha propose de laisser le choix aux entreprises, comme dans le train, avec des "
+                f"services pas ouverts 7 jours sur 7 [{last}].")
     out = _chat(settings, script, p_not=0.0, context_chars=2500).ask(
         "Que propose Olivier Duha, coprésident de Webhelp, sur le train ?")
     assert not out.extractive and out.citations and out.support[0]["kept"]
@@ -189,7 +190,8 @@ def test_a_figure_asked_for_that_no_passage_gives_is_refused(settings):
 
 def _lenient(settings, script):
     """Every sentence that names no foreign name or number passes the meaning check."""
-    return Pipeline(settings.model_copy(update={"refuse_below": 0.0, "support_min": 0.0}), llm=FakeLLM(script))
+    return Pipeline(settings.model_copy(update={"refuse_below": 0.0, "support_min": 0.0, "context_chars": 2500}),
+                    llm=FakeLLM(script))
 
 
 def test_sentences_wait_for_the_one_that_gives_the_figure(settings):
