@@ -130,7 +130,8 @@ def score_sentence(sent: Sentence, *, question: str, answer: str) -> float:
     about Olivier Duha, in its text or its speaker line?); its fact terms, the answer's own
     terms, dense similarity alone and in context select the sentence; a sentence that is itself
     a question rarely answers, one that holds the kind of thing asked for (a figure, a name) often
-    does. Weights from eval/calibration.jsonl (evidence sentence ranked first 59 → 68 %)."""
+    does. Weights from eval/calibration.jsonl (evidence sentence ranked first 59 → 68 %; on the
+    held-out questions 54 → 56 %, in the top 3 63 → 72 %)."""
     topic, fact = question_terms(question)
     a_terms = set(tokenize(strip_markers(answer))) - topic - fact
     asks_question = sent.text.rstrip(" »\"").endswith("?")
