@@ -159,8 +159,10 @@ class Pipeline:
             yield from self._refuse(lang, decision.reason or "nothing retrieved", t0, timings, base)
             return
         self._warm_prefix()
+        t_select = time.perf_counter()
         sents = self._sentences(retrievers, r.hits, standalone)
         excerpts = compose.select(sents, r.hits, question=standalone, budget_chars=int(s.tuned("context_chars")))
+        timings["select_ms"] = (time.perf_counter() - t_select) * 1000
         if not excerpts:  # every sentence was filtered out (planted instructions only)
             yield from self._refuse(lang, "no usable passage", t0, timings, base)
             return

@@ -161,6 +161,7 @@ class ClaimCheck:
     instruction: bool = False
     foreign_url: bool = False
     unanchored: bool = False  # shares no word (stemmed) with the question or the passage
+    echo: bool = False  # only restates the question ("Le héros sert le thé dans un call center [1].")
 
     @property
     def problems(self) -> list[str]:
@@ -175,7 +176,26 @@ class ClaimCheck:
             out.append("a link the passages do not hold")
         if self.unanchored:
             out.append("no word in common with the question or the passage")
+        if self.echo:
+            out.append("restates the question without answering it")
         return out
+
+
+_SAYING = frozenset(tokenize(
+    "say says said think thinks believe believes explain explains propose proposes proposed suggest suggests "
+    "according view mention mentions dit dire pense pensent estime estiment explique expliquent propose "
+    "proposent proposé suggère affirme déclare recommande selon avis"))
+_YES_NO = re.compile(r"^(is|are|was|were|do|does|did|can|could|should|has|have|had|will|would|est-ce)\b", re.I)
+
+
+def restates(claim: str, question: str) -> bool:
+    """The claim adds no word to the question but verbs of saying: it repeats what was asked
+    instead of answering (on eval/calibration.jsonl every such answer was wrong, 7 of 7). A
+    yes/no question may be answered by restating it, so it is exempt."""
+    if not question or _YES_NO.match(question.strip()):
+        return False
+    words = set(tokenize(re.sub(r"\[\d{1,2}(?:\s*,\s*\d{1,2})*\]", " ", claim)))
+    return bool(words) and not (words - set(tokenize(question)) - _SAYING)
 
 
 def claim_sentences(answer: str) -> list[str]:
@@ -203,7 +223,8 @@ def check_claim(claim: str, *, cited: Sequence[int], passages: dict[int, "Passag
             missing_names=tuple(sorted(unsupported_names(body, view.text, question=question))),
             instruction=looks_like_instruction(body),
             foreign_url=bool(urls(body) - urls(question) - urls(view.text)),
-            unanchored=not set(tokenize(body)) & set(tokenize(f"{view.text} {question}")))
+            unanchored=not set(tokenize(body)) & set(tokenize(f"{view.text} {question}")),
+            echo=restates(body, question))
         if best is None or (len(check.problems), -check.similarity) < (len(best.problems), -best.similarity):
             best = check
     if best is None:

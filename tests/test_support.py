@@ -176,3 +176,19 @@ def test_an_answer_gives_a_figure_only_when_it_holds_one_the_question_does_not()
     assert not gives("number", "Beaucoup d'appels [12].", question=q)  # a marker is not a figure
     assert gives("date", "Elle sera lancée en juin prochain [1].", question="Quand sera-t-elle lancée ?")
     assert gives(None, "Anything.", question=q)
+
+
+def test_an_answer_that_restates_the_question_is_not_supported():
+    q = "Dans quel film le héros sert-il le thé dans un call center ?"
+    assert support.restates("Le héros sert le thé dans un call center [1].", q)
+    assert support.restates("Selon l'article, le héros sert le thé dans un call center.", q)  # saying adds nothing
+    assert not support.restates("Dans Slumdog Millionnaire, le héros sert le thé dans un call center.", q)
+    # a yes/no question is answered by restating it
+    assert not support.restates("Phone prospecting is a good method for small firms.",
+                                "Is phone prospecting a good method for small firms?")
+    view = support.PassageView(text="Dans Slumdog Millionnaire, le héros sert le thé dans un call center.",
+                               sentences=((0, 66, "Dans Slumdog Millionnaire, le héros sert le thé dans un call center."),))
+    check = support.check_claim("Le héros sert le thé dans un call center [1].", cited=[1], passages={1: view},
+                                question=q, similarity=lambda t, c: [0.9] * len(c), strip=lambda s: s[:-5])
+    assert check.echo and "restates the question without answering it" in check.problems
+    assert not support.supported(check, min_similarity=0.0)
