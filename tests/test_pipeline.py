@@ -23,7 +23,7 @@ def test_answer_with_citations_honours_the_json_contract(settings):
     raw = (settings.seeds_dir / c["source"]).read_text(encoding="utf-8")
     assert raw[c["start"]:c["end"]] == c["text"]
     assert c["evidence"] in c["text"]
-    assert set(out["timings"]) == {"retrieve_ms", "first_token_ms", "first_sentence_ms", "total_ms"}
+    assert set(out["timings"]) == {"retrieve_ms", "select_ms", "first_token_ms", "first_sentence_ms", "total_ms"}
     assert [r["score"] for r in out["retrieved"]] == sorted((r["score"] for r in out["retrieved"]), reverse=True)
 
 
