@@ -179,5 +179,4 @@ def extractive_answer(sents: list[Sentence], *, question: str, lead: str, n: int
 
 def _adjacent(sents: list[Sentence], first: Sentence, second: Sentence) -> bool:
     """``second`` is the sentence right after ``first`` in their passage."""
-    after = sorted((s for s in sents if s.passage == first.passage and s.start > first.start), key=lambda s: s.start)
-    return bool(after) and after[0].start == second.start
+    return neighbours(sents)[sents.index(first)][1] == sents.index(second)
