@@ -58,7 +58,7 @@ def context_line(hit: Hit, *, title_chars: int = 60, question_chars: int = 110) 
 
 
 def select(sents: list[cit.Sentence], hits: list[Hit], *, question: str, budget_chars: int,
-           before: int = 1, after: int = 2) -> list[Excerpt]:
+           before: int = 2, after: int = 1) -> list[Excerpt]:
     """Choose sentences for the prompt within ``budget_chars`` and group them into excerpts
     numbered by retrieval rank. ``sents`` carry 1-based passage numbers into ``hits``."""
     pool = [s for s in sents if not looks_like_instruction(s.text)]
