@@ -6,6 +6,7 @@ the sentence that best supports the answer (and the question) is the ``evidence`
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, replace
 from typing import Callable
@@ -104,14 +105,20 @@ _ASKS_WHO = re.compile(r"^(and |et )?(who|whom|qui)\b|\b(by whom|with whom|par q
                        r"quelle (societe|entreprise))\b")
 
 
+@functools.lru_cache(maxsize=512)
+def _asked(question: str) -> tuple[str | None, frozenset[str] | None]:
+    """What the question asks for ('number', 'date' or None), and for "who" the names it holds."""
+    who = frozenset(entities(question)) if _ASKS_WHO.search(fold(question)) else None
+    return asks_for(question), who
+
+
 def gives_type(sent: Sentence, *, question: str, kind: str | None) -> bool:
     """The sentence holds the kind of thing asked for: a figure for a number or a date, a name
     the question does not hold for "who"."""
     if kind in ("number", "date"):
         return bool(re.search(r"\d", sent.text))
-    if _ASKS_WHO.search(fold(question)):
-        return bool(entities(sent.text, ignore=set(entities(question))))
-    return False
+    named = _asked(question)[1]
+    return named is not None and bool(entities(sent.text, ignore=set(named)))
 
 
 def overlap(a_terms: set[str], text: str) -> float:
@@ -120,11 +127,13 @@ def overlap(a_terms: set[str], text: str) -> float:
     return len(a_terms & set(tokenize(text))) / len(a_terms)
 
 
-def question_terms(question: str) -> tuple[set[str], set[str]]:
+@functools.lru_cache(maxsize=512)
+def question_terms(question: str) -> tuple[frozenset[str], frozenset[str]]:
     """(topic terms, fact terms): names in the question say what it is about (retrieval has
-    used them already); the other content words say which fact is wanted."""
-    topic = {t for e in entities(question) for t in tokenize(e)}
-    return topic, set(tokenize(question)) - topic
+    used them already); the other content words say which fact is wanted. Cached: every
+    sentence of every passage is scored against the same question."""
+    topic = frozenset(t for e in entities(question) for t in tokenize(e))
+    return topic, frozenset(tokenize(question)) - topic
 
 
 def score_sentence(sent: Sentence, *, question: str, answer: str) -> float:
@@ -142,7 +151,7 @@ def score_sentence(sent: Sentence, *, question: str, answer: str) -> float:
     return (0.3 * overlap(fact or topic, sent.text) + 0.15 * overlap(topic, sent.about or sent.text)
             + 0.25 * overlap(a_terms, sent.text) + 0.35 * max(sent.dense, 0.0)
             + 0.35 * max(sent.lead, 0.0) + 0.6 * max(sent.before, 0.0) + 0.35 * max(sent.after, 0.0)
-            - 0.2 * asks_question + 0.1 * gives_type(sent, question=question, kind=asks_for(question))
+            - 0.2 * asks_question + 0.1 * gives_type(sent, question=question, kind=_asked(question)[0])
             + 0.2 * overlap(topic, sent.header))
 
 
