@@ -59,15 +59,31 @@ def strip_markers(answer: str) -> str:
     return _MARKER.sub("", answer).strip()
 
 
-def candidate_sentences(passages: list[tuple]) -> list[Sentence]:
-    """Sentences of each passage, given as (start, end, text[, context header]) in the article."""
+_ASKS_IDENTITY = re.compile(
+    r"^(and |et )?(who is|who was|who's|qui est|qui etait|c'est qui)\b"
+    r"|\b(job|role|position|title|function|poste|fonction|metier)( exactly)? (of|de|d')\b"
+    r"|^what (does|did) (\S+ ){1,4}do\W*$|^que (fait|faisait) (\S+ ?){1,3}\W*$")
+
+
+def asks_identity(question: str) -> bool:
+    """"Who is X?", "what is X's role?": answered by the line that introduces X."""
+    return bool(_ASKS_IDENTITY.search(fold(question)))
+
+
+def candidate_sentences(passages: list[tuple], *, question: str = "") -> list[Sentence]:
+    """Sentences of each passage, given as (start, end, text[, context header]) in the article.
+    A speaker line ("Olivier Duha, coprésident de Webhelp :") says who speaks, never what was
+    said: it is evidence only for a question asking who a person it names is."""
+    names = [set(tokenize(e)) for e in entities(question)] if question and asks_identity(question) else []
     out = []
     for n, (start, _end, text, *ctx) in enumerate(passages, start=1):
         about = " ".join([*ctx, text])
         spans = sentence_spans(text, start, min_chars=12)
-        # a speaker line ("Olivier Duha, coprésident de Webhelp :") says who speaks, never
-        # what was said: not evidence when anything else is there
-        body = [(s, e) for s, e in spans if not text[s - start:e - start].rstrip().endswith(":")]
+
+        def usable(s: int, e: int) -> bool:
+            line = text[s - start:e - start]
+            return not line.rstrip().endswith(":") or any(name <= set(tokenize(line)) for name in names if name)
+        body = [(s, e) for s, e in spans if usable(s, e)]
         for s, e in body or spans:
             out.append(Sentence(passage=n, start=s, end=e, text=text[s - start:e - start], about=about,
                                 header=" ".join(ctx)))

@@ -83,10 +83,11 @@ def user_message(passages: Sequence[str], question: str, *, lang: str) -> str:
     return f"{excerpt_block(passages)}\n\nQuestion: {question}\n{LANGUAGE_REMINDER[lang]}"
 
 
-def chat_messages(question: str, passages: Sequence[str], *, lang: str) -> list[dict]:
-    """Instruction-tuned models: the system rules, the solved examples, then the task."""
+def chat_messages(question: str, passages: Sequence[str], *, lang: str, examples: int = len(EXAMPLES)) -> list[dict]:
+    """Instruction-tuned models: the system rules, the first ``examples`` solved examples (a small
+    model may copy their shape instead of reading: see rag/models.py), then the task."""
     msgs = [{"role": "system", "content": SYSTEM}]
-    for ex_passages, ex_q, ex_a in EXAMPLES:
+    for ex_passages, ex_q, ex_a in EXAMPLES[:examples]:
         msgs.append({"role": "user", "content": user_message(ex_passages, ex_q, lang=detect_language(ex_q))})
         msgs.append({"role": "assistant", "content": ex_a})
     msgs.append({"role": "user", "content": user_message(passages, question, lang=lang)})

@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     context_chars: int | None = Field(
         None, ge=150, le=6000, description="Characters of selected sentences the model reads: the prompt-time "
                                            "budget on a CPU. None: the model's own value (rag/models.py).")
+    examples: int | None = Field(
+        None, ge=0, le=3, description="Solved examples in a chat model's prompt (0-3). None: the model's own "
+                                      "value (rag/models.py).")
     max_tokens: int = Field(72, ge=8, le=1024, description="Cap on generated tokens.")
     temperature: float = Field(0.0, ge=0.0, le=2.0)
     seed: int = Field(0, description="Sampling seed, for repeatable answers.")

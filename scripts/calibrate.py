@@ -70,9 +70,13 @@ def replay(rows: list[dict], *, refuse_below: float, not_found_max: float, not_f
     n_una = len(rows) - n_ans
     for r in rows:
         p = r["not_found"]
-        refuse = (r["refused_before"] and "relevance" not in r["reason"]) or r["relevance"] < refuse_below \
+        # the model wrote NOT FOUND: a refusal when its judgement is used, else the quote fallback
+        said_not_found = r["refused_before"] and r["reason"] == "the model found no answer"
+        refuse = (r["refused_before"] and "relevance" not in r["reason"] and not said_not_found) \
+            or (said_not_found and not_found_max < 1.0) or r["relevance"] < refuse_below \
             or (p is not None and p >= not_found_max)
-        kept = [c for c in r["support"] if not c["problems"] and c["similarity"] >= support_min and c["passage"]]
+        kept = [] if said_not_found else [
+            c for c in r["support"] if not c["problems"] and c["similarity"] >= support_min and c["passage"]]
         kind = asks_for(r["question"])  # the answer must hold the figure or date asked for
         if not gives(kind, " ".join(c["sentence"] for c in kept), question=r["question"]):
             kept = []

@@ -59,6 +59,8 @@ def test_chat_messages_share_a_constant_prefix():
     assert any(m["content"] == NOT_FOUND for m in a if m["role"] == "assistant")
     assert clean_generation(" Paul [1]. Question: next one") == "Paul [1]."
     assert is_not_found("NOT FOUND") and is_not_found("Not found.") and not is_not_found("Nothing [1].")
+    bare = chat_messages("Qui ?", ["alpha"], lang="fr", examples=0)  # a model that copies the examples' shape
+    assert [m["role"] for m in bare] == ["system", "user"] and bare[0] == a[0] and bare[-1] == a[-1]
 
 
 def test_question_terms_split_names_from_facts():
@@ -144,3 +146,16 @@ def test_the_fallback_quotes_the_best_sentence_first_unless_the_two_read_togethe
     sents = cit.candidate_sentences(far)
     out = cit.extractive_answer(sents, question="Combien le groupe a-t-il levé auprès de Serena ?", lead="—")
     assert out.index("8 millions") < out.index("fondé en 2000")
+
+
+def test_speaker_line_is_evidence_only_for_who_is_that_person():
+    text = ("Laurent Uberti, président du Syndicat des professionnels des centres de contacts : "
+            "« Trop de contraintes constitueraient une prime à l’offshore. »")
+    passages = [(0, len(text), text)]
+    who = cit.candidate_sentences(passages, question="Who is Laurent Uberti?")
+    assert cit.best_sentence(who, question="Who is Laurent Uberti?", answer="").text.startswith("Laurent Uberti, président")
+    # another question about him, or a "who is" about someone else: the line is not evidence
+    for q in ("What did Laurent Uberti say about constraints?", "Who is Laurent Wauquiez?"):
+        assert all(not s.text.rstrip().endswith(":") for s in cit.candidate_sentences(passages, question=q))
+    assert cit.asks_identity("Qui est Didier Ferrier ?") and cit.asks_identity("What does NICE Systems do?")
+    assert not cit.asks_identity("What did Laurent Uberti say too many constraints would do?")

@@ -138,6 +138,14 @@ def test_every_prompt_starts_with_the_same_prefix_that_is_warmed(settings):
     assert all(p.startswith(llm.warmed) for p in llm.prompts) and len(llm.warmed) > 500
 
 
+def test_solved_examples_follow_the_settings(settings):
+    """A model that copies the examples' shape gets none (rag/models.py), and its prefix is still warmed."""
+    for n, present in ((0, False), (3, True)):
+        llm = FakeLLM("Réponse [1].", chat=True, p_not=0.0)
+        Pipeline(settings.model_copy(update={"refuse_below": 0.0, "examples": n}), llm=llm).ask("Que propose Olivier Duha ?")
+        assert ("Paul Martin propose" in llm.prompts[0]) == present and llm.prompts[0].startswith(llm.warmed)
+
+
 def test_a_claim_citing_the_wrong_excerpt_is_recited(settings):
     def script(prompt):  # cites the last excerpt, which is not the one about the train
         last = prompt.rsplit("Question:", 1)[0].rstrip().rsplit("\n[", 1)[-1].split("]")[0]
