@@ -32,6 +32,9 @@ class FirstTokenProbe:
     spellings: list[str]
     ban: bool = True
     p: float | None = field(default=None)
+    # tokens the answer may not start with either (a citation marker before any words: a small
+    # model then writes "[1] NOT FOUND"); only where the first step alone can be constrained
+    never_first: list[str] = field(default_factory=list)
 
 
 class Generator(Protocol):
@@ -149,6 +152,7 @@ class LlamaGenerator:
             from llama_cpp import LogitsProcessorList
 
             ids = sorted({self._first_token(s) for s in probe.spellings})
+            banned = sorted({*ids, *(self._first_token(s) for s in probe.never_first)}) if probe.ban else []
             step = {"n": 0}
 
             def first_step(_input_ids, logits):
@@ -156,8 +160,8 @@ class LlamaGenerator:
                     z = np.asarray(logits, dtype=np.float64)
                     e = np.exp(z - z.max())
                     probe.p = float(e[ids].sum() / e.sum())
-                    if probe.ban:
-                        logits[ids] = -np.inf
+                    if banned:
+                        logits[banned] = -np.inf
                 step["n"] += 1
                 return logits
 

@@ -5,7 +5,9 @@ The prompt this backend renders is the chat messages themselves (as JSON): the s
 its model's template. The first-token probe is read from ``top_logprobs`` of a one-token request
 when the server returns them; the answer is then generated with the refusal's first tokens
 banned through ``logit_bias`` (llama.cpp's server accepts token strings; a server that refuses
-them is asked again without, and the model's own "NOT FOUND" is then read from its text). Every failure is one RagError naming the server and
+them is asked again without, and the model's own "NOT FOUND" is then read from its text). The
+probe's ``never_first`` tokens are not banned here: ``logit_bias`` holds for every token, and would
+ban citation markers too. Every failure is one RagError naming the server and
 the fix: down, timed out, an HTTP error, or a stream with no token.
 """
 

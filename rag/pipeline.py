@@ -19,7 +19,7 @@ from .errors import EmptyQuestionError, QuestionTooLongError
 from .followup import accept_rewrite, is_followup, rewrite_messages, standalone_question
 from .index import IndexData, ensure_index
 from .llm import FirstTokenProbe
-from .prompt import (NOT_FOUND_SPELLINGS, REFUSAL, STOP, chat_messages, clean_generation, detect_language,
+from .prompt import (NEVER_FIRST, NOT_FOUND_SPELLINGS, REFUSAL, STOP, chat_messages, clean_generation, detect_language,
                      fewshot_prompt, is_not_found, trim_unfinished)
 from .lexical import tokenize
 from .records import Answer, Citation, Hit
@@ -169,7 +169,7 @@ class Pipeline:
         texts = [e.prompt_text for e in excerpts]
         prompt = (self.llm.render(chat_messages(standalone, texts, lang=lang, examples=self._examples)) if self.llm.chat
                   else fewshot_prompt(standalone, texts, lang=lang))
-        probe = FirstTokenProbe(NOT_FOUND_SPELLINGS) if self.llm.chat else None
+        probe = FirstTokenProbe(NOT_FOUND_SPELLINGS, never_first=NEVER_FIRST) if self.llm.chat else None
         kind = asks_for(standalone)  # a figure or a date: an answer without one does not answer
 
         def complete(answer: str) -> bool:

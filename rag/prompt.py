@@ -28,6 +28,7 @@ _EN_HINTS = {"the", "what", "which", "who", "why", "how", "many", "much", "did",
 
 NOT_FOUND = "NOT FOUND"
 NOT_FOUND_SPELLINGS = ["NOT", "Not", " NOT"]  # first-token spellings read as the refusal decision
+NEVER_FIRST = ["[", " ["]  # an answer starts with words, not a citation marker
 
 STOP = ["\n\n", "\nQuestion", "\nExcerpts", "Question :", "Question:", "\n[", "<end_of_turn>", "<|im_end|>",
         "<|endoftext|>"]

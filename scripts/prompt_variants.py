@@ -1,5 +1,5 @@
 """Does the model's own answer hold the answer, with N solved examples in the prompt? No
-support check, no fallback: the raw answer (first token "NOT FOUND" banned, as in the pipeline),
+support check, no fallback: the raw answer (first token "NOT FOUND" or "[" banned, as in the pipeline),
 per question language, on the calibration questions (never the held-out ones).
 
     .venv/bin/python scripts/prompt_variants.py --llm balanced --examples 3 0
@@ -19,7 +19,7 @@ from rag import compose  # noqa: E402
 from rag.grading import keywords_match, load_questions  # noqa: E402
 from rag.llm import FirstTokenProbe  # noqa: E402
 from rag.pipeline import Pipeline  # noqa: E402
-from rag.prompt import NOT_FOUND_SPELLINGS, STOP, chat_messages, clean_generation, detect_language  # noqa: E402
+from rag.prompt import NEVER_FIRST, NOT_FOUND_SPELLINGS, STOP, chat_messages, clean_generation, detect_language  # noqa: E402
 from rag.retrieve import retrieve  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 
@@ -43,7 +43,7 @@ def main() -> None:
         for n in args.examples:
             prompt = llm.render(chat_messages(q.question, texts, lang=lang, examples=n))
             out = "".join(llm.stream(prompt, max_tokens=s.max_tokens, stop=STOP, temperature=0.0,
-                                     probe=FirstTokenProbe(NOT_FOUND_SPELLINGS)))
+                                     probe=FirstTokenProbe(NOT_FOUND_SPELLINGS, never_first=NEVER_FIRST)))
             out = clean_generation(out, question=q.question)
             rows[n].append({"id": q.id, "lang": q.lang, "answer": out, "holds_answer": keywords_match(out, q.keywords),
                             "answer_language": detect_language(out)})
