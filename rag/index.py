@@ -222,7 +222,8 @@ def _build(settings: Settings, prev: IndexData | None, *, target: Path, say: Pro
             files, same = rowvectors.write(
                 tmp, name=_safe_name(name), previous=prev.dense[name][1] if prev else None,
                 previous_files=_vector_files(prev.manifest, name) if prev else [], previous_dir=prev and prev.path,
-                keep=plan.keep_row, n_new=len(new_texts), new=_embed(new_texts, name, bar=bar), counter=counter)
+                keep=plan.keep_row, n_new=len(new_texts), counter=counter,
+                new=_embed(new_texts, name, bar=bar, workers=settings.embed_workers))
             vector_files[name], linked = files, linked | set(same)
             vecs = rowvectors.RowVectors.open(tmp, files, f"row-vectors-{_safe_name(name)}.npy")
             if settings.vector_store != "qdrant":
@@ -377,18 +378,19 @@ def _update_qdrant(settings: Settings, tmp: Path, prev: IndexData | None, plan: 
     return name
 
 
-def _embed(texts: list[str], name: str, *, bar: bool, batch: int = 128) -> Iterator[np.ndarray]:
+def _embed(texts: list[str], name: str, *, bar: bool, workers: int, batch: int = 128) -> Iterator[np.ndarray]:
     """The texts' unit vectors, batch by batch (the encoder is loaded only when there is
-    something to embed)."""
+    something to embed; a large job is shared by worker processes)."""
     from tqdm import tqdm
 
-    from .embedders import get_embedder
+    from .embedders import bulk_workers, encode_batches
 
     if not texts:
         return
-    enc = get_embedder(name)
-    for i in tqdm(range(0, len(texts), batch), desc=f"embedding ({name})", unit="batch", disable=not bar):
-        yield np.asarray(enc.encode(texts[i:i + batch]), dtype=np.float32)
+    n = bulk_workers(name, len(texts), workers)
+    batches = (texts[i:i + batch] for i in range(0, len(texts), batch))
+    yield from tqdm(encode_batches(name, batches, workers=n), total=-(-len(texts) // batch),
+                    desc=f"embedding ({name})", unit="batch", disable=not bar)
 
 
 def _swap_into_place(tmp: Path, target: Path) -> None:

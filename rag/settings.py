@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     ann_threshold: int = Field(20000, ge=100,
                                description="Past this many vectors FAISS uses an approximate index (IVF over 8-bit "
                                            "quantised vectors) instead of exact search.")
+    embed_workers: int = Field(0, ge=0, le=16,
+                               description="Processes sharing a large embedding job (indexing): 0 = one per core "
+                                           "(up to 4), 1 = in-process. Small jobs always run in-process.")
     ann_nprobe: int = Field(32, ge=1, le=4096, description="Inverted lists the approximate index searches per query "
                                                             "(more: better recall, slower).")
     refuse_below: float | None = Field(
