@@ -167,8 +167,9 @@ class _WorkerProcess:
         return np.frombuffer(body, dtype=np.float32).reshape(rows, dim)
 
     def _died(self):
-        raise RagError(f"an encoding worker process stopped (exit code {self.proc.wait()}; its error is printed "
-                       "above); set RAG_EMBED_WORKERS=1 to encode in-process")
+        code = self.proc.wait()
+        why = f"exit code {code}; its error is printed above" if code > 0 else f"killed by signal {-code}"
+        raise RagError(f"an encoding worker process stopped ({why}); set RAG_EMBED_WORKERS=1 to encode in-process")
 
     def close(self) -> None:
         try:
