@@ -336,7 +336,7 @@ def _update_store(settings: Settings, path: Path, prev: IndexData | None, name: 
     else:
         if store is not None:
             say(f"{name}: {kind} vector index built anew for {len(vecs)} rows")
-        store = backend.build(vecs[:], keys, ann_threshold=settings.ann_threshold, nprobe=settings.ann_nprobe)
+        store = backend.build(vecs.array(), keys, ann_threshold=settings.ann_threshold, nprobe=settings.ann_nprobe)
         trained_on = len(vecs)
     store.save(path)
     return {"kind": kind, "trained_on": trained_on}

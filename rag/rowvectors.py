@@ -53,6 +53,14 @@ class RowVectors:
             out[sel] = self.segments[k][pos[sel] - self.starts[k]]
         return out
 
+    def array(self) -> np.ndarray:
+        """Every row's vector as one array: the memory-mapped segment itself when it holds exactly
+        the rows in order (a fresh build: no copy of the vectors in memory), else a copy."""
+        if (len(self.segments) == 1 and len(self.segments[0]) == len(self.positions)
+                and np.array_equal(self.positions, np.arange(len(self.positions)))):
+            return self.segments[0]
+        return self[:]
+
     @classmethod
     def open(cls, directory: Path, files: list[str], positions_file: str) -> "RowVectors":
         segments = [np.load(directory / f, mmap_mode="r") for f in files]

@@ -84,7 +84,6 @@ class FaissStore:
               nprobe: int = 32) -> "FaissStore":
         import faiss
 
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         ids = np.arange(len(vectors), dtype=np.int64) if ids is None else np.asarray(ids, dtype=np.int64)
         dim = vectors.shape[1]
         if len(vectors) > ann_threshold:
@@ -96,14 +95,16 @@ class FaissStore:
             index.cp.min_points_per_centroid = 1  # a sample of 40 per list is enough (no warning)
             sample = vectors[np.random.default_rng(0).choice(len(vectors), min(len(vectors), 40 * nlist),
                                                              replace=False)]
-            index.train(sample)
+            index.train(np.ascontiguousarray(sample, dtype=np.float32))
             index.nprobe = nprobe
             index.quantizer_trains_alone = 0
             index.own_fields = True
             quantizer.this.disown()
         else:
             index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
-        index.add_with_ids(vectors, ids)
+        # block by block: memory-mapped vectors are never copied whole into memory
+        for i in range(0, len(vectors), 65536):
+            index.add_with_ids(np.ascontiguousarray(vectors[i:i + 65536], dtype=np.float32), ids[i:i + 65536])
         return cls(index)
 
     def add(self, vectors: np.ndarray, ids: np.ndarray) -> None:

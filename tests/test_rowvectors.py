@@ -40,3 +40,15 @@ def test_segments_are_compacted_once_most_of_what_they_hold_is_removed(tmp_path)
     v1, files1, linked = _write(tmp_path / "v1", v0, files0, keep, _unit(1, seed=2), 1, prev_dir=tmp_path / "v0")
     assert linked == [] and files1 == ["dense-t.1.npy"] and v1.stored == 3
     assert np.allclose(v1[:2], a[[1, 7]])
+
+
+def test_a_fresh_build_hands_its_mapped_vectors_over_without_a_copy(tmp_path):
+    a, b = _unit(10), _unit(4, seed=1)
+    v0, files0, _ = _write(tmp_path / "v0", None, [], np.zeros(0, bool), a, 0)
+    whole = v0.array()
+    assert isinstance(whole, np.memmap) and np.allclose(whole, a)
+    keep = np.ones(10, bool)
+    keep[4] = False
+    v1, _, _ = _write(tmp_path / "v1", v0, files0, keep, b, 1, prev_dir=tmp_path / "v0")
+    copied = v1.array()  # two segments, one row dropped: gathered into one array
+    assert not isinstance(copied, np.memmap) and np.allclose(copied, np.vstack([a[keep], b]))
