@@ -191,7 +191,7 @@ def retrieve(retrievers: list[Retriever], chunks: list, question: str, *, k: int
     top = sorted(fused, key=lambda c: fused[c][0], reverse=True)[:k]
     hits = [Hit(chunk=chunks[c], score=fused[c][0], ranks=fused[c][1],
                 similarity=best_cos.get(c, 0.0)) for c in top]
-    return Retrieval(hits=hits, relevance=relevance(question, hits))
+    return Retrieval(hits=hits, relevance=relevance(question, hits, best_cosine=max(best_cos.values(), default=None)))
 
 
 def known_word(retrievers: list[Retriever], word: str) -> bool:
@@ -208,17 +208,21 @@ def missing_number(question: str, hits: list[Hit]) -> bool:
     return any(f" {n} " not in texts for n in re.findall(r"\b\d+\b", fold(question)))
 
 
-def relevance(question: str, hits: list[Hit]) -> float:
+def relevance(question: str, hits: list[Hit], *, best_cosine: float | None = None) -> float:
     """How likely the top passages are about the question, in [0, 1].
 
-    0.8 × the best dense cosine (carries cross-lingual questions) + 0.2 × the best term
-    coverage (carries names), over the top 3 hits; 0.5 × coverage when retrieval is BM25 only.
-    Compared with ``refuse_below`` (calibrated on eval/calibration.jsonl).
+    0.8 × the best dense cosine of any chunk (carries cross-lingual questions) + 0.2 × the best
+    term coverage of the retrieved passages (carries names); 0.5 × coverage when retrieval is
+    BM25 only. The cosine is the dense search's own best, not the best among the fused top hits:
+    engines fuse the same rankings into slightly different top lists (FAISS + BM25 here, Qdrant's
+    RRF there), and a refusal must not depend on which one runs. Compared with ``refuse_below``
+    (calibrated on eval/calibration.jsonl).
     """
     if not hits:
         return 0.0
-    cov = max(lexical_coverage(question, h.chunk.indexed_text) for h in hits[:3])
-    if not any(h.ranks.keys() - {"bm25"} for h in hits):  # lexical only: coverage is all we have
-        return float(0.5 * cov)
-    sim = max(max(h.similarity, 0.0) for h in hits[:3])
-    return float(0.8 * sim + 0.2 * cov)
+    cov = max(lexical_coverage(question, h.chunk.indexed_text) for h in hits)
+    if best_cosine is None:
+        if not any(h.ranks.keys() - {"bm25"} for h in hits):  # lexical only: coverage is all we have
+            return float(0.5 * cov)
+        best_cosine = max(h.similarity for h in hits)
+    return float(0.8 * max(best_cosine, 0.0) + 0.2 * cov)

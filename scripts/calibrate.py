@@ -7,6 +7,11 @@ questions right while refusing at most --max-false-refusal of the answerable one
 
     .venv/bin/python scripts/calibrate.py --llm balanced [--questions eval/calibration.jsonl]
 
+After a change to retrieval alone, the recorded rows are replayed without running the model:
+``--rows reports/calibration-<llm>.json --refresh-relevance --vary refuse_below --out …`` recomputes each
+question's relevance with the current code and re-chooses only ``refuse_below``, the other
+thresholds staying at the model's current values (rag/models.py).
+
 Writes reports/calibration-<llm>.json; the chosen values go into rag/models.py (CALIBRATED).
 Never run it on the held-out questions: their figures would then mean nothing.
 """
@@ -96,27 +101,59 @@ def replay(rows: list[dict], *, refuse_below: float, not_found_max: float, not_f
             "refused_unanswerable": refused_una / max(n_una, 1), "fallback": fallback / len(rows)}
 
 
+def refresh_relevance(rows: list[dict], settings: Settings) -> None:
+    """Each row's relevance as the current retrieval code computes it (no model is loaded)."""
+    from rag.pipeline import Pipeline
+    from rag.retrieve import retrieve
+
+    pipe = Pipeline(settings, llm=object())
+    retrievers = pipe.retrievers(pipe.index)
+    for r in rows:
+        r["relevance_recorded"] = r.get("relevance_recorded", r["relevance"])
+        r["relevance"] = retrieve(retrievers, pipe.index.chunks, r["question"], k=settings.k,
+                                  rrf_k=settings.rrf_k).relevance
+
+
+GRID = {"refuse_below": [0.0, 0.1, 0.15, 0.2, 0.25], "not_found_max": [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0],
+        "not_found_unsupported": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 1.0],
+        "support_min": [0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4]}
+NAMES = ["refuse_below", "not_found_max", "not_found_unsupported", "support_min"]
+FINE = {"refuse_below": [round(0.0125 * i, 4) for i in range(41)]}  # when it alone varies
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--llm", default="balanced")
     ap.add_argument("--questions", type=Path, default=ROOT / "eval" / "calibration.jsonl")
     ap.add_argument("--max-false-refusal", type=float, default=0.05)
+    ap.add_argument("--out", type=Path, help="where to write (default reports/calibration-<llm>.json)")
     ap.add_argument("--rows", type=Path, help="reuse recorded signals instead of running the model")
+    ap.add_argument("--refresh-relevance", action="store_true",
+                    help="with --rows: recompute each question's relevance with the current retrieval code")
+    ap.add_argument("--vary", nargs="+", choices=sorted(GRID), default=sorted(GRID),
+                    help="thresholds to choose; the others keep the model's current values")
     args = ap.parse_args()
-    out = ROOT / "reports" / f"calibration-{args.llm}.json"
+    if args.refresh_relevance and not args.rows:
+        ap.error("--refresh-relevance replays recorded rows: give --rows")
+    out = args.out or ROOT / "reports" / f"calibration-{args.llm}.json"
+    current, recorded = Settings(llm=args.llm), None
     if args.rows:
         rows = json.loads(args.rows.read_text())["rows"]
         texts = {q.id: q.question for q in load_questions(args.questions)}
         for r in rows:
             r.setdefault("question", texts[r["id"]])
+        if args.refresh_relevance:
+            recorded = replay(rows, **{n: current.tuned(n) for n in NAMES})
+            refresh_relevance(rows, current)
     else:
         settings = Settings(llm=args.llm, refuse_below=0.0, not_found_max=1.0, not_found_unsupported=1.0,
                             support_min=0.0)
         rows = collect(settings, load_questions(args.questions))
-    grid = itertools.product([0.0, 0.1, 0.15, 0.2, 0.25], [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0],
-                             [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 1.0], [0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4])
+    values = [(FINE.get(n, GRID[n]) if args.vary == [n] else GRID[n]) if n in args.vary else [current.tuned(n)]
+              for n in NAMES]
+    before = replay(rows, **{n: current.tuned(n) for n in NAMES})
     best = None
-    for rb, nf, nfu, sm in grid:
+    for rb, nf, nfu, sm in itertools.product(*values):
         if nfu > nf:
             continue
         m = replay(rows, refuse_below=rb, not_found_max=nf, not_found_unsupported=nfu, support_min=sm)
@@ -127,11 +164,13 @@ def main() -> int:
         score = m["correct"] + m["refused_unanswerable"] * 0.5 - m["fallback"] * 0.05
         if best is None or score > best[0]:
             best = (score, dict(refuse_below=rb, not_found_max=nf, not_found_unsupported=nfu, support_min=sm), m)
-    result = {"llm": args.llm, "questions": str(args.questions), "chosen": best and best[1],
-              "metrics": best and best[2], "rows": rows}
+    result = {"llm": args.llm, "questions": str(args.questions), "varied": args.vary, "chosen": best and best[1],
+              "metrics": best and best[2], "current_settings_metrics": before,
+              "recorded_relevance_metrics": recorded, "rows": rows}
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, ensure_ascii=False, indent=1))
-    print(json.dumps({"chosen": result["chosen"], "metrics": result["metrics"]}, indent=1))
+    print(json.dumps({"chosen": result["chosen"], "metrics": result["metrics"],
+                      "current_settings_metrics": before, "recorded_relevance_metrics": recorded}, indent=1))
     return 0
 
 

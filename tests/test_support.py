@@ -138,6 +138,24 @@ def test_selection_keeps_the_answer_window_drops_planted_instructions_and_keeps_
     assert sum(len(s.text) for e in ex for s in e.sentences) <= 1.5 * 150 + 60
 
 
+def test_relevance_reads_the_dense_search_best_not_the_fused_top_list():
+    """Two engines that fuse the same rankings into different top lists give the same relevance."""
+    from dataclasses import replace
+
+    from rag.retrieve import relevance
+
+    a = replace(_hit(1, "Olivier Duha propose un modèle à deux vitesses."), similarity=0.3, ranks={"dense": 2})
+    b = replace(_hit(2, "Le standard a reçu 4 500 appels."), similarity=0.5, ranks={"dense": 1})
+    c = replace(_hit(3, "Les conseillers sont formés."), similarity=0.1, ranks={"bm25": 1})
+    q = "Que propose Olivier Duha ?"
+    one, other = relevance(q, [c, a, b], best_cosine=0.5), relevance(q, [a, c, b], best_cosine=0.5)
+    assert one == other == pytest.approx(0.8 * 0.5 + 0.2 * 1.0)
+    assert relevance(q, [a, c], best_cosine=0.6) > relevance(q, [a, c], best_cosine=0.2)
+    assert relevance(q, [a, b]) == pytest.approx(0.8 * 0.5 + 0.2)  # no search score given: the hits' best
+    assert relevance(q, [replace(a, ranks={"bm25": 1}), c]) == pytest.approx(0.5)  # BM25 only: half the coverage
+    assert relevance(q, []) == 0.0
+
+
 def test_a_year_the_article_is_dated_is_not_a_missing_number():
     from rag.records import Chunk, Hit
     from rag.retrieve import missing_number
