@@ -5,9 +5,13 @@ The prompt this backend renders is the chat messages themselves (as JSON): the s
 its model's template. The first-token probe is read from ``top_logprobs`` of a one-token request
 when the server returns them; the answer is then generated with the refusal's first tokens
 banned through ``logit_bias`` (llama.cpp's server accepts token strings; a server that refuses
-them is asked again without, and the model's own "NOT FOUND" is then read from its text). The
-probe's ``never_first`` tokens are not banned here: ``logit_bias`` holds for every token, and would
-ban citation markers too. Every failure is one RagError naming the server and
+them is asked again without, and the model's own "NOT FOUND" is then read from its text).
+``logit_bias`` holds for every token, not only the first as in-process, so the probe's
+``never_first`` tokens (a citation marker's "[") are banned for the whole answer: without that,
+the 0.5B model started 43 of its 74 held-out answers by copying an excerpt ("[1] <title> — «…»")
+and answered 9 points fewer questions right than in-process. Its answers then carry no markers
+of their own; the support check cites the excerpt that supports each sentence, as it does for
+any unmarked sentence. Every failure is one RagError naming the server and
 the fix: down, timed out, an HTTP error, or a stream with no token.
 """
 
@@ -62,7 +66,8 @@ class OpenAIGenerator:
             choices = first.get("choices") or [{}]
             probe.p = _probability(choices[0].get("logprobs"), probe.spellings)
             if probe.p is not None and probe.ban and self._token_bias:
-                body.update(logit_bias={s: -100 for s in probe.spellings}, logit_bias_type="tokens")
+                body.update(logit_bias={s: -100 for s in [*probe.spellings, *probe.never_first]},
+                            logit_bias_type="tokens")
         try:
             yield from self._stream(body)
         except LLMServerError as err:

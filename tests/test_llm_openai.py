@@ -95,6 +95,7 @@ def test_answers_through_an_openai_compatible_server(settings, fake_server):
     assert sent["stream"] and sent["model"] == "ok" and sent["messages"][-1]["role"] == "user"
     assert Q in sent["messages"][-1]["content"] and len(sent["stop"]) <= 4
     assert sent["logit_bias"]["NOT"] == -100 and sent["logit_bias_type"] == "tokens"
+    assert sent["logit_bias"]["["] == -100  # an answer may not open by copying an excerpt's "[1]"
 
 
 def test_a_server_without_logprobs_still_answers(settings, fake_server):
