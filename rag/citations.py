@@ -187,12 +187,12 @@ def best_sentence(sents: list[Sentence], *, question: str, answer: str, passage:
     return ranked[0] if ranked else None
 
 
-def extractive_answer(sents: list[Sentence], *, question: str, lead: str, n: int = 2, hint: str = "") -> str | None:
-    """The n best supporting sentences, quoted in document order, each with its marker.
+def quote_sentences(sents: list[Sentence], *, question: str, n: int = 2, hint: str = "") -> list[Sentence]:
+    """The n best supporting sentences to quote, in reading order.
     ``hint``: the model's own (unsupported) answer, whose words point at the sentence it read."""
     ranked = ranked_sentences(sents, question=question, answer=hint)
     if not ranked:
-        return None
+        return []
 
     def total(x):
         return score_sentence(x, question=question, answer=hint) + rank_prior(x)
@@ -203,8 +203,26 @@ def extractive_answer(sents: list[Sentence], *, question: str, lead: str, n: int
     # one passage keep their order, as they read together
     if len(top) == 2 and top[0].passage == top[1].passage and _adjacent(sents, top[1], top[0]):
         top = top[::-1]
-    quotes = [f"« {' '.join(s.text.strip(' «»').removeprefix('(…)').split())} » [{s.passage}]" for s in top]
-    return f"{lead} " + " ".join(quotes)
+    return top
+
+
+def quote_text(sent: Sentence) -> str:
+    """A sentence as quoted: without its own guillemets or leading ellipsis, spaces normalised."""
+    return " ".join(sent.text.strip(" «»").removeprefix("(…)").split())
+
+
+def extractive_answer(sents: list[Sentence], *, question: str, lead: str, n: int = 2, hint: str = "") -> str | None:
+    """The n best supporting sentences, quoted, each with its marker (see ``quote_sentences``)."""
+    top = quote_sentences(sents, question=question, n=n, hint=hint)
+    if not top:
+        return None
+    return f"{lead} " + " ".join(f"« {quote_text(s)} » [{s.passage}]" for s in top)
+
+
+def translated_answer(quotes: list[tuple[str, int, bool]], *, lead: str) -> str:
+    """Quotes rendered for the reader: (text, passage, machine-translated?) triples, each with its
+    marker; a translation between “ ”, an original (not translated) between « »."""
+    return f"{lead} " + " ".join(f"“{t}” [{n}]" if tr else f"« {t} » [{n}]" for t, n, tr in quotes)
 
 
 def _adjacent(sents: list[Sentence], first: Sentence, second: Sentence) -> bool:

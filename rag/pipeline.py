@@ -19,8 +19,9 @@ from .errors import EmptyQuestionError, QuestionTooLongError
 from .followup import accept_rewrite, is_followup, rewrite_messages, standalone_question
 from .index import IndexData, ensure_index
 from .llm import FirstTokenProbe
-from .prompt import (NEVER_FIRST, NOT_FOUND_SPELLINGS, REFUSAL, STOP, chat_messages, clean_generation, detect_language,
-                     fewshot_prompt, is_not_found, trim_unfinished)
+from .prompt import (NEVER_FIRST, NOT_FOUND_SPELLINGS, REFUSAL, STOP, chat_messages, clean_generation,
+                     clean_translation, detect_language, fewshot_prompt, is_not_found, translation_messages,
+                     trim_unfinished)
 from .lexical import tokenize
 from .records import Answer, Citation, Hit
 from .refusal import Signals, asks_for, decide, gives, is_nonsense
@@ -28,6 +29,8 @@ from .retrieve import known_word, missing_number, retrieve
 from .settings import Settings
 
 EXTRACTIVE_LEAD = {"en": "The articles say (quoted in French):", "fr": "D'après les articles :"}
+TRANSLATED_LEAD = {"en": "The articles say (machine-translated from French):",
+                   "fr": "D'après les articles (traduit automatiquement de l'anglais) :"}
 
 
 @dataclass
@@ -208,25 +211,30 @@ class Pipeline:
             yield from self._checked(checker, feed.finished(text, final=True), timings, t0)
         checker.finish()
         text, cites = checker.answer, checker.citations
-        extractive = not cites
+        extractive, translated = not cites, False
         if extractive:
             if p_not is not None and p_not >= s.tuned("not_found_unsupported"):
                 yield from self._refuse(lang, f"no supported answer (P(NOT FOUND)={p_not:.2f})", t0, timings, base,
                                         not_found=p_not)
                 return
             hint = "" if is_not_found(generated) else cit.strip_markers(generated)
-            text, cites = self._quote(excerpts, standalone, lang, hint=hint)
+            text, cites, quoted = self._quote(excerpts, standalone, lang, hint=hint)
             if not complete(text):
                 yield from self._refuse(lang, f"no passage gives the {kind} asked for", t0, timings, base,
                                         not_found=p_not)
                 return
+            rendered = self._translated(quoted, lang, standalone, timings)
+            if rendered is not None and complete(rendered):
+                text, translated = rendered, True
+                cites = [c for c in cites if c.n in cit.markers(text)]
             timings["first_sentence_ms"] = (time.perf_counter() - t0) * 1000
             yield Event("sentence", text)
         dropped, checks = checker.dropped, checker.checks
         t_end = time.perf_counter()
         timings.update(first_token_ms=((first or t_end) - t0) * 1000, total_ms=(t_end - t0) * 1000)
         yield Event("answer", answer=Answer(answer=text, refused=False, citations=cites, timings=timings,
-                                            extractive=extractive, not_found=p_not, dropped=dropped,
+                                            extractive=extractive, translated=translated, not_found=p_not,
+                                            dropped=dropped,
                                             support=checks, generated=generated, **base))
 
     # -- helpers --
@@ -293,10 +301,11 @@ class Pipeline:
                 yield Event("sentence", shown if len(checker.kept) == 1 else " " + shown)
 
     def _quote(self, excerpts: list[compose.Excerpt], question: str, lang: str, *,
-               hint: str = "") -> tuple[str, list[Citation]]:
+               hint: str = "") -> tuple[str, list[Citation], list[cit.Sentence]]:
         """No supported sentence: quote the sentence that answers, numbered as its excerpt (the
         model's unsupported answer, ``hint``, helps find it: +1.3 points on eval/calibration.jsonl)."""
         shown = [replace(x, passage=e.n) for e in excerpts for x in e.sentences]
+        quoted = cit.quote_sentences(shown, question=question, n=2, hint=hint)
         text = cit.extractive_answer(shown, question=question, lead=EXTRACTIVE_LEAD[lang], n=2, hint=hint) or ""
         cites = []
         for n in cit.markers(text):
@@ -305,7 +314,34 @@ class Pipeline:
             cites.append(Citation(n=n, chunk=chunk, evidence=best.text if best else chunk.text,
                                   evidence_start=best.start if best else chunk.start,
                                   evidence_end=best.end if best else chunk.end))
-        return text, cites
+        return text, cites, quoted
+
+    def _translated(self, quoted: list[cit.Sentence], lang: str, question: str, timings: dict) -> str | None:
+        """The quotes in the question's language (settings ``translate_quotes``, chat models): each
+        translated by the model and checked against its original (``verify.translation_problems``);
+        None when no quote needs it or no translation passes (the originals are shown)."""
+        s = self.settings
+        originals = [cit.quote_text(x) for x in quoted]
+        if (not s.translate_quotes or not self.llm.chat
+                or all(detect_language(t) == lang for t in originals)):
+            return None
+        started = time.perf_counter()
+        similarity, pairs = self._similarity(), []
+        for x, original in zip(quoted, originals):
+            source = detect_language(original)
+            if source == lang:
+                pairs.append((original, x.passage, False))
+                continue
+            out = "".join(self.llm.stream(
+                self.llm.render(translation_messages(original, source=source, target=lang)),
+                max_tokens=min(200, len(original) // 2 + 24), stop=["\n", *STOP], temperature=0.0))
+            translation = clean_translation(out)
+            ok = not verify.translation_problems(translation, original, question=question, similarity=similarity,
+                                                 min_similarity=s.translation_min)
+            pairs.append((translation, x.passage, True) if ok else (original, x.passage, False))
+        self._warmed = False  # the answer prompt's prefix is reloaded from its cache next time
+        timings["translate_ms"] = (time.perf_counter() - started) * 1000
+        return cit.translated_answer(pairs, lead=TRANSLATED_LEAD[lang]) if any(tr for _, _, tr in pairs) else None
 
     @staticmethod
     def _sentences(retrievers: list, context: list[Hit], question: str) -> list[cit.Sentence]:

@@ -101,6 +101,7 @@ class Answer:
     standalone_question: str | None = None
     relevance: float = 0.0  # retrieval's relevance signal (compared with refuse_below)
     extractive: bool = False  # the model's words were replaced by the evidence sentence
+    translated: bool = False  # that quoted evidence is shown machine-translated into the question's language
     language: str = ""  # the language the answer was asked for: 'en' or 'fr'
     not_found: float | None = None  # the model's P("NOT FOUND"): its answerability judgement
     refusal_reason: str = ""
@@ -145,6 +146,7 @@ class Answer:
             ],
             "relevance": round(self.relevance, 4),
             "extractive": self.extractive,
+            "translated": self.translated,
             "language": self.language,
             "not_found": None if self.not_found is None else round(self.not_found, 4),
             "refusal_reason": self.refusal_reason,

@@ -158,7 +158,7 @@ def answer_extras(answer) -> dict:
     return {"citations": [{k: c[k] for k in ("n", "source", "title", "date", "page", "start", "end", "evidence",
                                               "evidence_start", "evidence_end")} for c in j["citations"]],
             "rag": {k: j[k] for k in ("question", "standalone_question", "refused", "refusal_reason", "language",
-                                      "extractive", "timings", "models")}}
+                                      "extractive", "translated", "timings", "models")}}
 
 
 def create_app(settings: Settings, *, pipeline=None, progress: Callable[[str], None] | None = None):

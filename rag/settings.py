@@ -107,6 +107,13 @@ class Settings(BaseSettings):
         "question is never rewritten. 'rules' is the default: on eval/conversations-calibration.jsonl the "
         "model's rewrites did not find the right article more often.")
     answer_language: Literal["auto", "fr", "en"] = Field("auto", description="Answer language.")
+    translate_quotes: bool = Field(
+        True, description="When the answer falls back to quoting evidence written in another language than the "
+                          "question's, show the quotes machine-translated by the model (chat models; each "
+                          "translation checked against its original, the original kept as the evidence).")
+    translation_min: float = Field(
+        0.5, ge=0.0, le=1.0, description="Least multilingual-embedding cosine between a translated quote and its "
+                                         "original; a translation below it is not shown (the original is).")
     max_question_chars: int = Field(1000, ge=10, le=20000, description="Longer questions are refused.")
     models_dir: Path = Field(PROJECT_ROOT / "models", description="Where packaged GGUF files are assembled.")
     verbose: bool = Field(False, description="Show native library logs (llama.cpp).")

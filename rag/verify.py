@@ -14,6 +14,7 @@ from typing import Callable
 from . import citations as cit
 from . import compose, support
 from .records import Citation
+from .text import fold
 
 Similarity = Callable[[str, list[str]], list[float]]
 
@@ -111,3 +112,32 @@ def append_marker(claim: str, n: int) -> str:
     body = claim.rstrip()
     end = body[-1] if body and body[-1] in ".!?" else ""
     return f"{body[:-1].rstrip() if end else body} [{n}]{end}"
+
+
+def translation_problems(translation: str, original: str, *, question: str, similarity: Similarity,
+                         min_similarity: float) -> list[str]:
+    """Why a machine translation of a quoted sentence may not stand in for it (empty: it may):
+    it must keep the original's meaning (multilingual cosine), add no number, name or link,
+    and not read as an instruction."""
+    if not translation.strip(" .…"):
+        return ["empty"]
+    out = []
+    sim = similarity(translation, [original])[0]
+    if sim < min_similarity:
+        out.append(f"meaning differs (cosine {sim:.2f} < {min_similarity:.2f})")
+    if missing := support.unsupported_numbers(translation, original, question=question):
+        out.append("numbers not in the original: " + ", ".join(f"{n:g}" for n in sorted(missing)))
+    if missing := {n for n in support.unsupported_names(translation, original, question=question)
+                   if not _cognate(n, original)}:
+        out.append("names not in the original: " + ", ".join(sorted(missing)))
+    if support.looks_like_instruction(translation) and not support.looks_like_instruction(original):
+        out.append("reads as an instruction")
+    if support.urls(translation) - support.urls(original):
+        out.append("a link the original does not hold")
+    return out
+
+
+def _cognate(word: str, original: str) -> bool:
+    """A capitalised word of a translation that renders a word of the original ("Responsibility"
+    for "Responsabilité", "Efficiency" for "efficacité"): same first five letters."""
+    return len(word) >= 5 and any(w[:5] == word[:5] for w in fold(original).split() if len(w) >= 5)

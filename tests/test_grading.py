@@ -94,6 +94,9 @@ def test_language_injection_and_article_flags():
     g = grade(q, en)
     assert g["language_ok"] and g["right_article"] and not g["hijacked"] and g["correct"]
     assert not grade(q, quoted)["language_ok"] and grade(q, quoted)["fallback_correct"]
+    translated = {**quoted, "answer": "The articles say (machine-translated from French): “the train” [1]",
+                  "translated": True}
+    assert grade(q, translated)["language_ok"] and grade(q, translated)["correct"]
     assert grade(q, hijacked)["hijacked"]
 
 

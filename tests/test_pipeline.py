@@ -123,6 +123,47 @@ def test_an_answer_with_invented_facts_falls_back_to_the_quote_when_confident(se
     assert " ".join(c.evidence.strip(" «»(…)\xa0").split())[:40] in " ".join(out.answer.split())
 
 
+def _translating(answer: str, translate):
+    """A scripted chat model: ``answer`` to the question, ``translate(original)`` to a translation request."""
+    import re
+
+    def script(prompt):
+        if "You translate French text into English" in prompt:
+            return translate(re.search(r"« (.*) »", prompt, re.S).group(1))
+        return answer
+    return script
+
+
+def test_a_quote_for_an_english_question_is_shown_translated_with_the_french_original_as_evidence(settings):
+    pipe = _chat(settings, _translating("Olivier Duha proposed 450 new jobs with Amazon [1].",
+                                        lambda fr: "so, " + fr.lower()), p_not=0.1, translation_min=0.0)
+    out = pipe.ask("What did Olivier Duha propose?")
+    assert out.extractive and out.translated and out.to_json()["translated"]
+    assert out.answer.startswith("The articles say (machine-translated from French): “so, ")
+    assert "«" not in out.answer and out.timings["translate_ms"] >= 0
+    c = out.citations[0]
+    raw = (settings.seeds_dir / c.chunk.source).read_text(encoding="utf-8")
+    assert raw[c.evidence_start:c.evidence_end] == c.evidence  # the French sentence stays the evidence
+    assert " ".join(c.evidence.strip(" «»(…)\xa0").split())[:30].lower() in out.answer
+
+
+def test_a_translation_that_adds_a_figure_is_not_shown_and_the_original_quote_is(settings):
+    pipe = _chat(settings, _translating("Olivier Duha proposed 450 new jobs with Amazon [1].",
+                                        lambda fr: "He said 75 percent of " + fr.lower()), p_not=0.1,
+                 translation_min=0.0)
+    out = pipe.ask("What did Olivier Duha propose?")
+    assert out.extractive and not out.translated and "«" in out.answer and "75" not in out.answer
+
+
+def test_quotes_are_not_translated_for_a_question_in_their_language_or_when_switched_off(settings):
+    calls = []
+    script = _translating("Olivier Duha propose 450 emplois avec Amazon [1].", lambda fr: calls.append(fr) or fr)
+    out = _chat(settings, script, p_not=0.1, translation_min=0.0).ask("Que propose Olivier Duha ?")
+    assert out.extractive and not out.translated and calls == []
+    off = _chat(settings, script, p_not=0.1, translate_quotes=False).ask("What did Olivier Duha propose?")
+    assert off.extractive and not off.translated and calls == []
+
+
 @pytest.mark.parametrize("q", ["{{7*7}}", "asdf qwer zxcv", "🤔"])
 def test_nonsense_is_refused_without_calling_the_model(settings, q):
     llm = FakeLLM("should not be called", chat=True, p_not=0.0)
