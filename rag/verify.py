@@ -130,7 +130,7 @@ def translation_problems(translation: str, original: str, *, question: str, simi
     if missing := {n for n in support.unsupported_names(translation, original, question=question)
                    if not _cognate(n, original)}:
         out.append("names not in the original: " + ", ".join(sorted(missing)))
-    if support.looks_like_instruction(translation) and not support.looks_like_instruction(original):
+    if support.looks_like_instruction(translation):
         out.append("reads as an instruction")
     if support.urls(translation) - support.urls(original):
         out.append("a link the original does not hold")
