@@ -85,8 +85,14 @@ def clean_translation(text: str) -> str:
     return " ".join(text.strip().strip("«»\"“”").split())
 
 
+_NAME_RUN = re.compile(r"(?<=\S\s)[A-ZÀ-Ý][\w'’-]*(?:\s+(?:d[eu]\s+|de la\s+|de l['’]|l['’]|d['’])?[A-ZÀ-Ý][\w'’-]*)*")
+
+
 def detect_language(text: str) -> str:
-    """'fr' or 'en' from function words and accents; French wins ties (the corpus language)."""
+    """'fr' or 'en' from function words and accents; French wins ties (the corpus language).
+    Names inside the text are not evidence of its language ("Which comedy was shot near Le
+    Chambon-sur-Lignon?", "the Elu Service Client de l'Année award"): they are left out."""
+    text = _NAME_RUN.sub(" ", text) if _NAME_RUN.sub(" ", text).strip() else text
     words = fold(text).split()
     fr = sum(w in _FR_HINTS for w in words) + 2 * len(re.findall(r"[éèêàùçôîâû]", text.lower()))
     en = sum(w in _EN_HINTS for w in words)

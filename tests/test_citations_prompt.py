@@ -39,6 +39,10 @@ def test_language_detection():
     assert detect_language("What did Olivier Duha propose at the assises?") == "en"
     assert detect_language("Que propose Olivier Duha ?") == "fr"
     assert detect_language("Combien d'appels ont été reçus ?") == "fr"
+    # French names inside an English question are not French words
+    assert detect_language("Which comedy was recently shot near Le Chambon-sur-Lignon?") == "en"
+    assert detect_language("Who won the Elu Service Client de l'Année award in 2015?") == "en"
+    assert detect_language("Que pense Le Monde de la Poste ?") == "fr"
 
 
 def test_fewshot_prompt_numbers_passages_and_ends_open():
