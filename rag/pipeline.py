@@ -25,7 +25,7 @@ from .prompt import (NEVER_FIRST, NOT_FOUND_SPELLINGS, REFUSAL, STOP, chat_messa
 from .lexical import tokenize
 from .records import Answer, Citation, Hit
 from .refusal import Signals, asks_for, decide, gives, is_nonsense
-from .retrieve import known_word, missing_number, retrieve
+from .retrieve import known_word, missing_name, missing_number, retrieve
 from .settings import Settings
 
 EXTRACTIVE_LEAD = {"en": "The articles say (quoted in French):", "fr": "D'après les articles :"}
@@ -155,7 +155,8 @@ class Pipeline:
         base = dict(question=question, retrieved=r.hits, models=self.models, relevance=r.relevance, language=lang,
                     standalone_question=standalone if standalone != question else None)
         signals = Signals(relevance=r.relevance if r.hits else 0.0, nonsense=is_nonsense(standalone, known=lambda w: known_word(retrievers, w)),
-                          missing_number=bool(r.hits) and missing_number(standalone, r.hits))
+                          missing_number=bool(r.hits) and missing_number(standalone, r.hits),
+                          missing_names=tuple(sorted(missing_name(standalone, r.hits))) if r.hits else ())
         limits = {"relevance_min": s.tuned("refuse_below"), "not_found_max": s.tuned("not_found_max")}
         decision = decide(signals, **limits)
         if not r.hits or decision.refused:

@@ -4,7 +4,7 @@ A question is refused when the passages do not hold what it asks for. Retrieval 
 alone cannot tell (on-topic questions the articles do not answer retrieve on-topic passages),
 so the decision combines:
 - nonsense input (no word of either language, nor of the corpus);
-- a number asked about that no retrieved passage contains;
+- a number asked about that no retrieved passage contains, or a name (a company, a country);
 - retrieval relevance under a floor (clearly off-topic);
 - the model's own judgement: the probability that its answer starts with "NOT FOUND";
 - after generation, the answer's type: a question that asks for a figure ("how many", "combien",
@@ -28,6 +28,7 @@ class Signals:
     missing_number: bool  # the question asks about a number no passage holds
     nonsense: bool
     not_found: float | None = None  # the model's P("NOT FOUND") as its first token; None: not read
+    missing_names: tuple[str, ...] = ()  # names the question asks about that no passage holds
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,8 @@ def decide(signals: Signals, *, relevance_min: float, not_found_max: float) -> D
         return Decision(True, "not a question about the articles")
     if signals.missing_number:
         return Decision(True, "the number asked about is in no passage")
+    if signals.missing_names:
+        return Decision(True, f"no passage mentions {', '.join(signals.missing_names)}")
     if signals.relevance < relevance_min:
         return Decision(True, f"relevance {signals.relevance:.2f} < {relevance_min:.2f}")
     if signals.not_found is not None and signals.not_found >= not_found_max:

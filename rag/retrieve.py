@@ -208,6 +208,16 @@ def missing_number(question: str, hits: list[Hit]) -> bool:
     return any(f" {n} " not in texts for n in re.findall(r"\b\d+\b", fold(question)))
 
 
+def missing_name(question: str, hits: list[Hit]) -> set[str]:
+    """Names the question asks about (a company, a country, a person) that no retrieved passage,
+    its header or title holds, nor in a known French form ("Morocco" = "Maroc"): the passages
+    cannot say anything about them."""
+    from .support import cognate, unsupported_names
+
+    text = " ".join(f"{h.chunk.title} {h.chunk.indexed_text}" for h in hits)
+    return {n for n in unsupported_names(question, text) if not cognate(n, text)}
+
+
 def relevance(question: str, hits: list[Hit], *, best_cosine: float | None = None) -> float:
     """How likely the top passages are about the question, in [0, 1].
 

@@ -82,6 +82,9 @@ _COMMON = {
     "for", "many", "some", "all", "with", "from", "by", "of", "to", "as", "if", "when", "there", "what",
     "which", "who", "how", "why", "more", "most", "much", "very", "so", "then", "now", "today", "ve", "ll",
     "re", "s", "t", "d", "my", "our", "your", "its", "one",
+    # question words a name run can start with ("Combien Nespresso réclame-t-elle…")
+    "combien", "quel", "quelle", "quels", "quelles", "qui", "que", "quoi", "pourquoi", "comment", "quand",
+    "where", "does", "did", "do", "is", "are", "was", "were", "has", "have", "est",
 }
 # English names whose French form is what the articles hold (also: nationality words, not names).
 NAME_TRANSLATIONS = {
@@ -97,6 +100,12 @@ NAME_TRANSLATIONS = {
     "tuesday": ["mardi"], "wednesday": ["mercredi"], "thursday": ["jeudi"], "friday": ["vendredi"],
     "saturday": ["samedi"], "sunday": ["dimanche"], "internet": ["internet", "web"],
     "ministry": ["ministre", "ministere"], "minister": ["ministre"], "label": ["label"],
+    "us": ["etats", "americain", "amerique", "usa"], "usa": ["etats", "americain", "amerique"],
+    "tunisia": ["tunisie"], "tunisian": ["tunisie", "tunisien"], "spain": ["espagne"], "spanish": ["espagne", "espagnol"],
+    "germany": ["allemagne"], "german": ["allemagne", "allemand"], "belgium": ["belgique"], "india": ["inde"],
+    "ai": ["ia", "intelligence"], "senegal": ["senegal"], "portugal": ["portugal"], "poland": ["pologne"],
+    "romania": ["roumanie"], "madagascar": ["madagascar"], "mauritius": ["maurice"], "ireland": ["irlande"],
+    "england": ["angleterre"], "london": ["londres"], "british": ["britannique", "royaume"],
 }
 
 
@@ -119,6 +128,12 @@ def unsupported_names(claim: str, evidence: str, *, question: str = "") -> set[s
         if not any(f in have or any(h.startswith(f) for h in have if len(f) >= 4) for f in forms):
             out.add(t)
     return out
+
+
+def cognate(word: str, text: str) -> bool:
+    """A (folded) word that ``text`` holds in another language's form ("responsibility" for
+    "Responsabilité", "efficiency" for "efficacité"): a word of five letters or more sharing its first five."""
+    return len(word) >= 5 and any(w[:5] == word[:5] for w in fold(text).split() if len(w) >= 5)
 
 
 # --- instructions, links ---------------------------------------------------------------------

@@ -14,7 +14,6 @@ from typing import Callable
 from . import citations as cit
 from . import compose, support
 from .records import Citation
-from .text import fold
 
 Similarity = Callable[[str, list[str]], list[float]]
 
@@ -128,7 +127,7 @@ def translation_problems(translation: str, original: str, *, question: str, simi
     if missing := support.unsupported_numbers(translation, original, question=question):
         out.append("numbers not in the original: " + ", ".join(f"{n:g}" for n in sorted(missing)))
     if missing := {n for n in support.unsupported_names(translation, original, question=question)
-                   if not _cognate(n, original)}:
+                   if not support.cognate(n, original)}:
         out.append("names not in the original: " + ", ".join(sorted(missing)))
     if support.looks_like_instruction(translation):
         out.append("reads as an instruction")
@@ -136,8 +135,3 @@ def translation_problems(translation: str, original: str, *, question: str, simi
         out.append("a link the original does not hold")
     return out
 
-
-def _cognate(word: str, original: str) -> bool:
-    """A capitalised word of a translation that renders a word of the original ("Responsibility"
-    for "Responsabilité", "Efficiency" for "efficacité"): same first five letters."""
-    return len(word) >= 5 and any(w[:5] == word[:5] for w in fold(original).split() if len(w) >= 5)

@@ -56,6 +56,14 @@ def test_question_with_unknown_year_is_refused(settings):
     assert out.refused
 
 
+def test_a_question_about_a_name_no_passage_holds_is_refused_without_calling_the_model(settings):
+    llm = FakeLLM("should not be called", chat=True, p_not=0.0)
+    pipe = Pipeline(settings.model_copy(update={"refuse_below": 0.0}), llm=llm)
+    out = pipe.ask("How many call centres are located in Tunisia?")
+    assert out.refused and out.refusal_reason == "no passage mentions tunisia" and llm.prompts == []
+    assert not pipe.ask("What did Olivier Duha propose?").refused  # names the passages hold
+
+
 def test_followup_uses_history(settings):
     pipe = _pipe(settings, "Réponse [1].")
     events = list(pipe.stream("Et combien d'appels ont-ils reçu ?",

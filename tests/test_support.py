@@ -235,3 +235,16 @@ def test_a_translation_must_keep_the_meaning_figures_names_and_add_no_instructio
                                 question="", similarity=sim(0.8), min_similarity=0.5) == []
     assert translation_problems("At most an evolution of the Amazon Label.", label, question="",
                                 similarity=sim(0.8), min_similarity=0.5) == ["names not in the original: amazon"]
+
+
+def test_a_name_asked_about_is_missing_only_when_no_form_of_it_is_in_the_passages():
+    from rag.retrieve import missing_name
+
+    def hit(text):
+        return Hit(chunk=Chunk(id=0, source="a.txt", title="Webhelp au Maroc", date=None, start=0, end=len(text),
+                               text=text, header=""), score=1.0)
+    hits = [hit("Les autorités marocaines ont compris l'enjeu de la Responsabilité sociale.")]
+    assert missing_name("How many call centres are located in Tunisia?", hits) == {"tunisia"}
+    assert missing_name("What did the Moroccan authorities understand?", hits) == set()
+    assert missing_name("Combien Webhelp emploie-t-il au Maroc ?", hits) == set()  # title; question word
+    assert missing_name("What is Webhelp's Social Responsibility label?", hits) == set()  # cognate
