@@ -214,8 +214,18 @@ def missing_name(question: str, hits: list[Hit]) -> set[str]:
     cannot say anything about them."""
     from .support import cognate, unsupported_names
 
-    text = " ".join(f"{h.chunk.title} {h.chunk.indexed_text}" for h in hits)
+    text = " ".join(f"{h.chunk.title} {_month(h.chunk.date)} {h.chunk.indexed_text}" for h in hits)
     return {n for n in unsupported_names(question, text) if not cognate(n, text)}
+
+
+_MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+              "novembre", "décembre")
+
+
+def _month(date: str | None) -> str:
+    """The month of an ISO date, in words ("the October 2014 editorial" is dated, not written, October)."""
+    m = re.match(r"\d{4}-(\d{2})", date or "")
+    return _MONTHS_FR[int(m.group(1)) - 1] if m and 1 <= int(m.group(1)) <= 12 else ""
 
 
 def relevance(question: str, hits: list[Hit], *, best_cosine: float | None = None) -> float:

@@ -248,3 +248,7 @@ def test_a_name_asked_about_is_missing_only_when_no_form_of_it_is_in_the_passage
     assert missing_name("What did the Moroccan authorities understand?", hits) == set()
     assert missing_name("Combien Webhelp emploie-t-il au Maroc ?", hits) == set()  # title; question word
     assert missing_name("What is Webhelp's Social Responsibility label?", hits) == set()  # cognate
+    dated = [Hit(chunk=Chunk(id=1, source="e.txt", title="Édito", date="2014-10-26", start=0, end=10,
+                             text="Un édito.", header=""), score=1.0)]
+    assert missing_name("Who wrote the October 2014 editorial?", dated) == set()  # the article's date
+    assert missing_name("Who wrote the March 2014 editorial?", dated) == {"march"}
