@@ -214,14 +214,12 @@ def quote_text(sent: Sentence) -> str:
 def extractive_answer(sents: list[Sentence], *, question: str, lead: str, n: int = 2, hint: str = "") -> str | None:
     """The n best supporting sentences, quoted, each with its marker (see ``quote_sentences``)."""
     top = quote_sentences(sents, question=question, n=n, hint=hint)
-    if not top:
-        return None
-    return f"{lead} " + " ".join(f"« {quote_text(s)} » [{s.passage}]" for s in top)
+    return quoted_answer([(quote_text(s), s.passage, False) for s in top], lead=lead) if top else None
 
 
-def translated_answer(quotes: list[tuple[str, int, bool]], *, lead: str) -> str:
+def quoted_answer(quotes: list[tuple[str, int, bool]], *, lead: str) -> str:
     """Quotes rendered for the reader: (text, passage, machine-translated?) triples, each with its
-    marker; a translation between “ ”, an original (not translated) between « »."""
+    marker; an original between « », a translation between “ ”."""
     return f"{lead} " + " ".join(f"“{t}” [{n}]" if tr else f"« {t} » [{n}]" for t, n, tr in quotes)
 
 

@@ -60,7 +60,7 @@ class Requantized:
 
 
 # Q4_0 reads the prompt 1.6-2x faster than the packaged Q4_K_M on these CPUs (no K-quant
-# super-blocks: simpler dot products); measured in README ("Why these models").
+# super-blocks: simpler dot products); measured in README ("Measured").
 REQUANTIZED = {
     "qwen2.5-coder-0.5b-q4_0": Requantized("qwen2.5-coder-0.5b-instruct-q4_0.gguf", "qwen2.5-coder-0.5b", 2,
                                            428_730_240,

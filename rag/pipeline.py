@@ -307,7 +307,8 @@ class Pipeline:
         model's unsupported answer, ``hint``, helps find it: +1.3 points on eval/calibration.jsonl)."""
         shown = [replace(x, passage=e.n) for e in excerpts for x in e.sentences]
         quoted = cit.quote_sentences(shown, question=question, n=2, hint=hint)
-        text = cit.extractive_answer(shown, question=question, lead=EXTRACTIVE_LEAD[lang], n=2, hint=hint) or ""
+        text = cit.quoted_answer([(cit.quote_text(x), x.passage, False) for x in quoted],
+                                 lead=EXTRACTIVE_LEAD[lang]) if quoted else ""
         cites = []
         for n in cit.markers(text):
             best = cit.best_sentence(shown, question=question, answer=text, passage=n)
@@ -342,7 +343,7 @@ class Pipeline:
             pairs.append((translation, x.passage, True) if ok else (original, x.passage, False))
         self._warmed = False  # the answer prompt's prefix is reloaded from its cache next time
         timings["translate_ms"] = (time.perf_counter() - started) * 1000
-        return cit.translated_answer(pairs, lead=TRANSLATED_LEAD[lang]) if any(tr for _, _, tr in pairs) else None
+        return cit.quoted_answer(pairs, lead=TRANSLATED_LEAD[lang]) if any(tr for _, _, tr in pairs) else None
 
     @staticmethod
     def _sentences(retrievers: list, context: list[Hit], question: str) -> list[cit.Sentence]:
