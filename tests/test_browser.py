@@ -174,11 +174,13 @@ def test_upload_a_pdf_ask_it_then_remove_it(server, browser, tmp_path):
     latest = "document.querySelector('#sources').innerText.split('Sources of earlier answers')[0]"
     before = page.evaluate(f"() => {latest}")
     _ask(page, question)
-    # the new answer is finished: the latest sources changed, are not the waiting text and carry no
-    # progress timer ("0.1s": Gradio still working); a refusal can come before any generation, too
-    # fast to see the waiting state
+    # the new answer is finished: the latest sources changed, are not the waiting text, and Gradio's
+    # status tracker (a timer, "queue: 1/1") is gone from the panel; a refusal can come before any
+    # generation, too fast to see the waiting state
+    busy = "document.querySelector('#sources .eta-bar, #sources .progress-text, #sources .meta-text, " \
+           "#sources .meta-text-center')"
     page.wait_for_function(f"before => {{ const t = {latest}; return t !== before && !t.includes('appear here')"
-                           " && !/^\\s*\\d+(\\.\\d+)?s\\b/.test(t); }", arg=before, timeout=120000)
+                           f" && !{busy}; }}", arg=before, timeout=120000)
     latest = page.locator("#sources").inner_text().split("Sources of earlier answers")[0]
     assert "zorglub-tulle.pdf" not in latest and "321" not in _bot_text(page)
 
