@@ -324,13 +324,12 @@ class Pipeline:
         None when no quote needs it or no translation passes (the originals are shown)."""
         s = self.settings
         originals = [cit.quote_text(x) for x in quoted]
-        if (not s.translate_quotes or not self.llm.chat
-                or all(detect_language(t) == lang for t in originals)):
+        sources = [detect_language(t) for t in originals]
+        if not s.translate_quotes or not self.llm.chat or all(src == lang for src in sources):
             return None
         started = time.perf_counter()
         similarity, pairs = self._similarity(), []
-        for x, original in zip(quoted, originals):
-            source = detect_language(original)
+        for x, original, source in zip(quoted, originals, sources):
             if source == lang:
                 pairs.append((original, x.passage, False))
                 continue

@@ -92,7 +92,7 @@ def detect_language(text: str) -> str:
     """'fr' or 'en' from function words and accents; French wins ties (the corpus language).
     Names inside the text are not evidence of its language ("Which comedy was shot near Le
     Chambon-sur-Lignon?", "the Elu Service Client de l'Année award"): they are left out."""
-    text = _NAME_RUN.sub(" ", text) if _NAME_RUN.sub(" ", text).strip() else text
+    text = _NAME_RUN.sub(" ", text).strip() or text
     words = fold(text).split()
     fr = sum(w in _FR_HINTS for w in words) + 2 * len(re.findall(r"[éèêàùçôîâû]", text.lower()))
     en = sum(w in _EN_HINTS for w in words)

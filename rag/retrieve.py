@@ -212,10 +212,10 @@ def missing_name(question: str, hits: list[Hit]) -> set[str]:
     """Names the question asks about (a company, a country, a person) that no retrieved passage,
     its header or title holds, nor in a known French form ("Morocco" = "Maroc"): the passages
     cannot say anything about them."""
-    from .support import cognate, unsupported_names
+    from .support import unsupported_names
 
     text = " ".join(f"{h.chunk.title} {_month(h.chunk.date)} {h.chunk.indexed_text}" for h in hits)
-    return {n for n in unsupported_names(question, text) if not cognate(n, text)}
+    return unsupported_names(question, text, cognates=True)
 
 
 _MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",

@@ -118,22 +118,20 @@ def _name_tokens(text: str) -> set[str]:
     return toks
 
 
-def unsupported_names(claim: str, evidence: str, *, question: str = "") -> set[str]:
+def unsupported_names(claim: str, evidence: str, *, question: str = "", cognates: bool = False) -> set[str]:
     """Name words (capitalised, not sentence-initial) of the claim absent from evidence and question.
-    A word matches a longer word of the evidence by prefix (plural, feminine: "Teleperformance's")."""
+    A word matches a longer word of the evidence by prefix (plural, feminine: "Teleperformance's");
+    with ``cognates``, also a word of the evidence in another language's form ("Responsibility" for
+    "Responsabilité", "Efficiency" for "efficacité": a word of five letters or more sharing its first five)."""
     have = set(fold(evidence).split()) | set(fold(question).split())
+    stems = {h[:5] for h in fold(evidence).split() if len(h) >= 5} if cognates else set()
     out = set()
     for t in _name_tokens(claim):
         forms = [t, *NAME_TRANSLATIONS.get(t, []), t.removesuffix("s")]
-        if not any(f in have or any(h.startswith(f) for h in have if len(f) >= 4) for f in forms):
+        if not any(f in have or any(h.startswith(f) for h in have if len(f) >= 4) for f in forms) \
+                and not (len(t) >= 5 and t[:5] in stems):
             out.add(t)
     return out
-
-
-def cognate(word: str, text: str) -> bool:
-    """A (folded) word that ``text`` holds in another language's form ("responsibility" for
-    "Responsabilité", "efficiency" for "efficacité"): a word of five letters or more sharing its first five."""
-    return len(word) >= 5 and any(w[:5] == word[:5] for w in fold(text).split() if len(w) >= 5)
 
 
 # --- instructions, links ---------------------------------------------------------------------

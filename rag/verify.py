@@ -126,8 +126,7 @@ def translation_problems(translation: str, original: str, *, question: str, simi
         out.append(f"meaning differs (cosine {sim:.2f} < {min_similarity:.2f})")
     if missing := support.unsupported_numbers(translation, original, question=question):
         out.append("numbers not in the original: " + ", ".join(f"{n:g}" for n in sorted(missing)))
-    if missing := {n for n in support.unsupported_names(translation, original, question=question)
-                   if not support.cognate(n, original)}:
+    if missing := support.unsupported_names(translation, original, question=question, cognates=True):
         out.append("names not in the original: " + ", ".join(sorted(missing)))
     if support.looks_like_instruction(translation):
         out.append("reads as an instruction")
