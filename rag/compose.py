@@ -9,7 +9,7 @@ address an AI model (planted instructions) are never shown.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from . import citations as cit
 from .records import Hit
@@ -104,3 +104,15 @@ def select(sents: list[cit.Sentence], hits: list[Hit], *, question: str, budget_
         picked = tuple(sorted((s for (q, _), s in chosen.items() if q == p), key=lambda s: s.start))
         out.append(Excerpt(n=n, hit=hits[p - 1], context=context_line(hits[p - 1]), sentences=picked))
     return out
+
+
+def shown_sentences(excerpts: list[Excerpt]) -> list[cit.Sentence]:
+    """The sentences as the model read them, each numbered as its excerpt."""
+    return [replace(x, passage=e.n) for e in excerpts for x in e.sentences]
+
+
+def anchors(excerpts: list[Excerpt], *, question: str, n: int) -> frozenset[tuple[int, int, int]]:
+    """(excerpt number, start, end) of the ``n`` shown sentences that best match the question,
+    ranked as the sentences were chosen (``cit.ranked_sentences``, no answer yet)."""
+    ranked = cit.ranked_sentences(shown_sentences(excerpts), question=question, answer="")
+    return frozenset((x.passage, x.start, x.end) for x in ranked[:n])

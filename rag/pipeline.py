@@ -179,8 +179,11 @@ class Pipeline:
         def complete(answer: str) -> bool:
             return gives(kind, answer, question=standalone)
 
+        n_anchors = int(s.tuned("anchor_sentences"))
         checker = verify.AnswerChecker(excerpts, question=standalone, similarity=self._similarity(),
-                                       min_similarity=s.tuned("support_min"), complete=complete)
+                                       min_similarity=s.tuned("support_min"), complete=complete,
+                                       anchors=compose.anchors(excerpts, question=standalone, n=n_anchors)
+                                       if n_anchors else None)
         feed = verify.SentenceFeed()
         raw, first, n_tokens = "", None, 0
         for tok in self.llm.stream(prompt, max_tokens=cap, stop=STOP, probe=probe, temperature=temperature):
@@ -305,7 +308,7 @@ class Pipeline:
                hint: str = "") -> tuple[str, list[Citation], list[cit.Sentence]]:
         """No supported sentence: quote the sentence that answers, numbered as its excerpt (the
         model's unsupported answer, ``hint``, helps find it: +1.3 points on eval/calibration.jsonl)."""
-        shown = [replace(x, passage=e.n) for e in excerpts for x in e.sentences]
+        shown = compose.shown_sentences(excerpts)
         quoted = cit.quote_sentences(shown, question=question, n=2, hint=hint)
         text = cit.quoted_answer([(cit.quote_text(x), x.passage, False) for x in quoted],
                                  lead=EXTRACTIVE_LEAD[lang]) if quoted else ""

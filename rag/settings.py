@@ -92,6 +92,12 @@ class Settings(BaseSettings):
         description="Least multilingual-embedding cosine between an answer sentence and a sentence of the "
                     "passage it cites; an unsupported sentence is dropped (0 disables the meaning check). "
                     "None: the model's calibrated value.")
+    anchor_sentences: int | None = Field(
+        None, ge=0, le=50,
+        description="The first answer sentence shown must be supported by one of this many sentences that best "
+                    "match the question (else the answer falls back to quoting them): a small model's fluent "
+                    "answer built on a side sentence is wrong more often than the quote. 0: off. None: the "
+                    "model's calibrated value.")
     not_found_max: float | None = Field(
         None, ge=0.0, le=1.0,
         description="Refuse when the model's probability of answering 'NOT FOUND' reaches this (chat models). "

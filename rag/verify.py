@@ -24,7 +24,8 @@ class AnswerChecker:
     supports it; each citation's evidence is the sentence that supports the claim."""
 
     def __init__(self, excerpts: list[compose.Excerpt], *, question: str, similarity: Similarity,
-                 min_similarity: float, complete: Callable[[str], bool] | None = None):
+                 min_similarity: float, complete: Callable[[str], bool] | None = None,
+                 anchors: frozenset[tuple[int, int, int]] | None = None):
         self.excerpts = excerpts
         self.question = question
         self.similarity = similarity
@@ -32,6 +33,9 @@ class AnswerChecker:
         self.views = {e.n: support.PassageView(text=e.prompt_text, sentences=tuple(
             (x.start, x.end, x.text) for x in e.sentences)) for e in excerpts}
         self.complete = complete  # does the answer so far hold what the question asks for?
+        # (excerpt, start, end) of the sentences that best match the question: the first sentence
+        # shown must rest on one of them (None: any supporting sentence will do)
+        self.anchors = anchors
         self.kept: list[str] = []  # released: final
         self.held: list[tuple[str, dict]] = []  # supported, waiting for a sentence that completes the answer
         self.dropped: list[str] = []
@@ -52,8 +56,13 @@ class AnswerChecker:
             if support.supported(alt, min_similarity=self.floor):
                 check, claim = alt, append_marker(cit.strip_markers(claim), alt.passage)
         ok = bool(cit.strip_markers(claim).strip(" .")) and support.supported(check, min_similarity=self.floor)
+        problems = list(check.problems)
+        if ok and self.anchors is not None and not self.kept and not self.held and \
+                (check.passage, *(check.evidence or (-1, -1))) not in self.anchors:
+            ok = False
+            problems.append("rests on a sentence that does not match the question")
         self.checks.append({"sentence": claim, "passage": check.passage, "similarity": round(check.similarity, 4),
-                            "problems": check.problems, "kept": ok})
+                            "problems": problems, "kept": ok})
         if not ok:
             self.dropped.append(claim)
             return None

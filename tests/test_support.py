@@ -252,3 +252,32 @@ def test_a_name_asked_about_is_missing_only_when_no_form_of_it_is_in_the_passage
                              text="Un édito.", header=""), score=1.0)]
     assert missing_name("Who wrote the October 2014 editorial?", dated) == set()  # the article's date
     assert missing_name("Who wrote the March 2014 editorial?", dated) == {"march"}
+
+
+def test_the_first_sentence_shown_must_rest_on_a_sentence_that_matches_the_question():
+    """A fluent answer built on a side sentence (the editor's name, for "who is Didier Ferrier?")
+    is dropped, so the answer falls back to quoting; later sentences may rest on any sentence."""
+    from rag.verify import AnswerChecker
+
+    hits = [_hit(1, "Didier Ferrier a fondé Eodom en 2005. Manuel Jacquinet est rédacteur en chef du magazine.")]
+    sents = cit.candidate_sentences([(h.chunk.start, h.chunk.end, h.chunk.text, h.chunk.header) for h in hits])
+    q = "Qui est Didier Ferrier ?"
+    ex = compose.select(sents, hits, question=q, budget_chars=500)
+    anchors = compose.anchors(ex, question=q, n=1)
+    assert [(p, s) for p, s, _ in anchors] == [(1, 1000)]  # the Ferrier sentence
+
+    def similarity(text, candidates):  # an answer matches the sentence it shares its first name with
+        return [1.0 if text.split()[0] in c else 0.1 for c in candidates]
+
+    def checker(anchored):
+        return AnswerChecker(ex, question=q, similarity=similarity, min_similarity=0.5,
+                             anchors=anchors if anchored else None)
+
+    side = "Manuel Jacquinet est rédacteur en chef du magazine [1]."
+    free = checker(False)
+    assert free.check(side) is not None
+    strict = checker(True)
+    assert strict.check(side) is None and strict.dropped == [side]
+    assert "rests on a sentence that does not match the question" in strict.checks[0]["problems"]
+    assert strict.check("Didier a fondé Eodom en 2005 [1].") is not None
+    assert strict.check(side) is not None  # once the answer is anchored, a later sentence may add context
