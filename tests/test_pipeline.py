@@ -245,10 +245,21 @@ def test_a_figure_asked_for_that_no_passage_gives_is_refused(settings):
     assert not out.refused and not out.extractive and "conditions" in out.answer
 
 
-def _lenient(settings, script):
+def _lenient(settings, script, **update):
     """Every sentence that names no foreign name or number passes the meaning check."""
-    return Pipeline(settings.model_copy(update={"refuse_below": 0.0, "support_min": 0.0, "context_chars": 2500}),
-                    llm=FakeLLM(script))
+    return Pipeline(settings.model_copy(update={"refuse_below": 0.0, "support_min": 0.0, "context_chars": 2500,
+                                               "anchor_sentences": 0, **update}), llm=FakeLLM(script))
+
+
+def test_an_answer_resting_on_a_side_sentence_gives_way_to_the_quote(settings):
+    """With the anchor rule on, an answer supported only by a sentence that does not match the
+    question is dropped and the sentence that does is quoted."""
+    q = "Que dit l'article sur la fermeture du numéro vert des mandataires judiciaires ?"
+    side = "Paris Turf est en difficulté [1]."
+    assert not _lenient(settings, side).ask(q).extractive
+    out = _lenient(settings, side, anchor_sentences=1).ask(q)
+    assert out.extractive and out.dropped == [side] and "numéro vert" in out.answer
+    assert "rests on a sentence that does not match the question" in out.support[0]["problems"]
 
 
 def test_sentences_wait_for_the_one_that_gives_the_figure(settings):
