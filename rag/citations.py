@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Callable
 
 from .lexical import tokenize
-from .refusal import asks_for
+from .refusal import asks_for, gives
 from .text import entities, fold, sentence_spans
 
 _MARKER = re.compile(r"\s*\[(\d{1,2}(?:\s*,\s*\d{1,2})*)\]")
@@ -123,16 +123,19 @@ _ASKS_WHO = re.compile(r"^(and |et )?(who|whom|qui)\b|\b(by whom|with whom|par q
 
 @functools.lru_cache(maxsize=512)
 def _asked(question: str) -> tuple[str | None, frozenset[str] | None]:
-    """What the question asks for ('number', 'date' or None), and for "who" the names it holds."""
+    """What the question asks for (a kind of ``refusal.asks_for`` or None), and for "who" the names it holds."""
     who = frozenset(entities(question)) if _ASKS_WHO.search(fold(question)) else None
     return asks_for(question), who
 
 
 def gives_type(sent: Sentence, *, question: str, kind: str | None) -> bool:
-    """The sentence holds the kind of thing asked for: a figure for a number or a date, a name
-    the question does not hold for "who"."""
+    """The sentence holds the kind of thing asked for: a figure for a number or a date, a
+    percentage for a share, an amount of money for a price, a name the question does not hold
+    for "who"."""
     if kind in ("number", "date"):
         return bool(re.search(r"\d", sent.text))
+    if kind in ("percent", "money"):
+        return gives(kind, sent.text, question=question)
     named = _asked(question)[1]
     return named is not None and bool(entities(sent.text, ignore=set(named)))
 

@@ -59,12 +59,21 @@ def decide(signals: Signals, *, relevance_min: float, not_found_max: float) -> D
 
 # --- what kind of answer the question asks for ---------------------------------------------
 
+# matched against ``fold``ed text: no accents, no apostrophes ("l'" is "l ")
+_WHAT_IS = r"\b(what|quel|quelle|quels|quelles)( is| was| are| were| est| etait| sont| etaient)?( the| le| la| l| les)? ?"
+# a share of something: answered by a percentage or a fraction, not by any figure
+_ASKS_PERCENT = re.compile(r"\b(what percentage|quel pourcentage|what share|what proportion|what portion|quelle part|"
+                           r"quelle proportion)\b|" + _WHAT_IS + r"(rate|taux|pourcentage|percentage|proportion|share|part)\b")
+# a sum of money: answered by an amount in a currency
+_ASKS_MONEY = re.compile(r"\b(how much money|combien d argent|how much does .* cost|combien coute)\b|" + _WHAT_IS +
+                         r"(average |mean |moyen |moyenne )?(salary|salaries|wages?|price|cost|budget|amount|salaire|"
+                         r"salaires|prix|cout|montant)\b")
 _ASKS_NUMBER = re.compile(
-    r"\b(how many|how much|combien|what percentage|quel pourcentage|what share|what proportion|quelle part|"
-    r"quelle proportion|phone number|numero de telephone|the number of|le nombre de|revenues?|chiffre d'affaires)\b"
-    r"|\b(what|quel|quelle)( is| was| are| were| est| etait| sont)?( the| le| la| l'| les)? "
-    r"(revenue|turnover|salary|salaries|wages?|price|cost|rate|amount|budget|chiffre d'affaires|salaire|prix|cout|"
-    r"taux|montant)\b")
+    r"\b(how many|how much|combien|phone number|numero de telephone|the number of|le nombre de|revenues?|"
+    r"chiffre d affaires)\b|" + _WHAT_IS + r"(revenue|turnover)\b")
+# matched against the lower-cased text (``fold`` drops the symbols)
+_PERCENT = re.compile(r"%|\b(pour ?cent|per ?cent|moiti[ée]|tiers|quart|half|third|quarter)\b")
+_CURRENCY = re.compile(r"[€$£]|\b(euros?|dollars?|francs?|dirhams?|livres sterling|pounds?)\b")
 # "when" as the question word (not "what did he say when…"), or an explicit year or date
 _ASKS_DATE = re.compile(r"^(and |et )?(when|quand)\b|\b(in what year|what year|en quelle annee|quelle annee|"
                         r"depuis quand|since when|what date|quelle date|a quelle date)\b")
@@ -74,10 +83,12 @@ _MONTHS = re.compile(r"\b(january|february|march|april|may|june|july|august|sept
 
 
 def asks_for(question: str) -> str | None:
-    """'number' (how many, a price, a rate…), 'date' (when, what year) or None (anything else)."""
+    """'percent' (a rate, a share), 'money' (a price, a salary), 'number' (how many…), 'date' (when,
+    what year) or None (anything else)."""
     q = fold(question)
-    if _ASKS_NUMBER.search(q):
-        return "number"
+    for kind, pattern in (("percent", _ASKS_PERCENT), ("money", _ASKS_MONEY), ("number", _ASKS_NUMBER)):
+        if pattern.search(q):
+            return kind
     if _ASKS_DATE.search(q):
         return "date"
     return None
@@ -85,10 +96,15 @@ def asks_for(question: str) -> str | None:
 
 def gives(kind: str | None, answer: str, *, question: str) -> bool:
     """Whether ``answer`` holds what a question of ``kind`` asks for: a figure that is not
-    already in the question (a date may also be a month or a season)."""
+    already in the question (a date may also be a month or a season); for a share, a percentage
+    or a fraction ("la moitié"); for a sum of money, a figure with its currency."""
     if kind is None:
         return True
     text = re.sub(r"\[\d{1,2}(?:\s*,\s*\d{1,2})*\]", " ", answer)
-    if numbers(text) - numbers(question):
-        return True
-    return kind == "date" and bool(_MONTHS.search(fold(text)))
+    lower = text.lower()
+    if kind == "percent":
+        return bool(_PERCENT.search(lower))
+    new = bool(numbers(text) - numbers(question))
+    if kind == "money":
+        return new and bool(_CURRENCY.search(lower))
+    return new or (kind == "date" and bool(_MONTHS.search(fold(text))))

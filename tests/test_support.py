@@ -172,9 +172,14 @@ def test_a_year_the_article_is_dated_is_not_a_missing_number():
 @pytest.mark.parametrize("q,kind", [
     ("How many agents does Teleperformance have?", "number"),
     ("Combien de salariés comptent les centres d'appels aux Philippines ?", "number"),
-    ("Quel est le salaire moyen d'un téléconseiller ?", "number"),
+    ("Quel est le salaire moyen d'un téléconseiller ?", "money"),
+    ("How much money did Allo-Media raise?", "money"),
+    ("Quel est le taux de turnover des centres d'appels en Auvergne ?", "percent"),
+    ("What share of the contracts are permanent?", "percent"),
+    ("Quelle est la part des contacts vocaux ?", "percent"),
+    ("Quel est le chiffre d'affaires de Webhelp ?", "number"),
     ("What was Webhelp's revenue in 2019?", "number"),
-    ("Quelle part des contacts est encore vocale ?", "number"),
+    ("Quelle part des contacts est encore vocale ?", "percent"),
     ("Quand l'offre Platinum sera-t-elle lancée ?", "date"),
     ("En quelle année Zendesk a-t-elle été fondée ?", "date"),
     ("When did Teleperformance acquire Sitel?", "date"),
@@ -194,6 +199,18 @@ def test_an_answer_gives_a_figure_only_when_it_holds_one_the_question_does_not()
     assert not gives("number", "Beaucoup d'appels [12].", question=q)  # a marker is not a figure
     assert gives("date", "Elle sera lancée en juin prochain [1].", question="Quand sera-t-elle lancée ?")
     assert gives(None, "Anything.", question=q)
+
+
+def test_a_share_is_answered_by_a_percentage_and_a_price_by_an_amount_of_money():
+    """"Quel est le taux de turnover ?" is not answered by a sentence that holds a year."""
+    assert gives("percent", "Plus de 80% des contrats sont des CDI [1].", question="Quelle part ?")
+    assert gives("percent", "84 % des contacts sont encore vocaux.", question="Quelle part ?")
+    assert gives("percent", "About half of the calls [1].", question="What share?")
+    assert not gives("percent", "En 2009, le turnover était élevé [1].", question="Quel est le taux de turnover ?")
+    assert gives("money", "Elle a levé 8 millions d’euros [1].", question="How much money did it raise?")
+    assert gives("money", "Il gagne 1 500 € par mois.", question="Quel est le salaire ?")
+    assert not gives("money", "Plus de 80% des contrats sont des CDI [1].", question="Quel est le salaire moyen ?")
+    assert not gives("money", "Le salaire dépend des euros gagnés.", question="Quel est le salaire ?")  # no figure
 
 
 def test_an_answer_that_restates_the_question_is_not_supported():
