@@ -14,7 +14,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import json, sys
-from dataclasses import replace
 from pathlib import Path
 import numpy as np
 from rag.settings import Settings
@@ -35,7 +34,7 @@ for r in rows:
     hits = retrieve(rs, p.index.chunks, q["question"], k=s.k, rrf_k=s.rrf_k).hits
     sents = p._sentences(rs, hits, q["question"])
     ex = compose.select(sents, hits, question=q["question"], budget_chars=int(s.tuned("context_chars")))
-    shown = [replace(x, passage=e.n) for e in ex for x in e.sentences]
+    shown = compose.shown_sentences(ex)
     if not shown: continue
     n += 1
     gen = cit.strip_markers(r["generated"])
