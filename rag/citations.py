@@ -200,8 +200,10 @@ def quote_sentences(sents: list[Sentence], *, question: str, n: int = 2, hint: s
     def total(x):
         return score_sentence(x, question=question, answer=hint) + rank_prior(x)
     best = ranked[0]
-    # more quotes only from the same passage, or from another one nearly as strong
-    top = [best] + [x for x in ranked[1:] if x.passage == best.passage or total(x) >= 0.9 * total(best)][: n - 1]
+    # more quotes only from the same passage, or from another one nearly as strong, and only
+    # sentences that say something (not a byline such as "***Manuel Jacquinet")
+    top = [best] + [x for x in ranked[1:] if (x.passage == best.passage or total(x) >= 0.9 * total(best))
+                    and len(re.findall(r"\w+", x.text)) >= 4][: n - 1]
     # the best quote first (a reader reads the first); two sentences that follow each other in
     # one passage keep their order, as they read together
     if len(top) == 2 and top[0].passage == top[1].passage and _adjacent(sents, top[1], top[0]):

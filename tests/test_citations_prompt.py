@@ -163,3 +163,12 @@ def test_speaker_line_is_evidence_only_for_who_is_that_person():
         assert all(not s.text.rstrip().endswith(":") for s in cit.candidate_sentences(passages, question=q))
     assert cit.asks_identity("Qui est Didier Ferrier ?") and cit.asks_identity("What does NICE Systems do?")
     assert not cit.asks_identity("What did Laurent Uberti say too many constraints would do?")
+
+
+def test_a_byline_is_never_the_second_quote():
+    text = ("Au préalable, le SP2C collaborait avec le cabinet Bearing Point pour cette étude sectorielle.\n"
+            "***Manuel Jacquinet")
+    sents = cit.candidate_sentences([(0, len(text), text)])
+    assert any(s.text.strip().startswith("***") for s in sents)  # it is a candidate sentence
+    out = cit.extractive_answer(sents, question="Avec quel cabinet le SP2C réalisait-il son étude ?", lead="—")
+    assert "Bearing Point" in out and "Jacquinet" not in out
