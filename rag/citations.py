@@ -216,12 +216,6 @@ def quote_text(sent: Sentence) -> str:
     return " ".join(sent.text.strip(" «»").removeprefix("(…)").split())
 
 
-def extractive_answer(sents: list[Sentence], *, question: str, lead: str, n: int = 2, hint: str = "") -> str | None:
-    """The n best supporting sentences, quoted, each with its marker (see ``quote_sentences``)."""
-    top = quote_sentences(sents, question=question, n=n, hint=hint)
-    return quoted_answer([(quote_text(s), s.passage, False) for s in top], lead=lead) if top else None
-
-
 def quoted_answer(quotes: list[tuple[str, int, bool]], *, lead: str) -> str:
     """Quotes rendered for the reader: (text, passage, machine-translated?) triples, each with its
     marker; an original between « », a translation between “ ”."""

@@ -218,14 +218,13 @@ def missing_name(question: str, hits: list[Hit]) -> set[str]:
     return unsupported_names(question, text, cognates=True)
 
 
-_MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-              "novembre", "décembre")
-
-
 def _month(date: str | None) -> str:
-    """The month of an ISO date, in words ("the October 2014 editorial" is dated, not written, October)."""
+    """The month of an ISO date, in French words as the article parser reads them ("the October 2014
+    editorial" is dated, not written, October)."""
+    from .articles import MONTHS
+
     m = re.match(r"\d{4}-(\d{2})", date or "")
-    return _MONTHS_FR[int(m.group(1)) - 1] if m and 1 <= int(m.group(1)) <= 12 else ""
+    return next((name for name, number in MONTHS.items() if m and number == int(m.group(1))), "")
 
 
 def relevance(question: str, hits: list[Hit], *, best_cosine: float | None = None) -> float:

@@ -84,11 +84,18 @@ def test_clean_generation_drops_an_echoed_question():
     assert clean_generation("Is it good? Oui [1].", question="Is it good?") == "Oui [1]."
 
 
+
+def _extractive(sents, *, question, lead, n=2, hint=""):
+    """The quote fallback as the pipeline renders it: the chosen sentences, quoted with their markers."""
+    top = cit.quote_sentences(sents, question=question, n=n, hint=hint)
+    return cit.quoted_answer([(cit.quote_text(s), s.passage, False) for s in top], lead=lead) if top else None
+
+
 def test_extractive_answer_prefers_the_top_passage_and_quotes_in_order():
     passages = [(0, 120, "(…) Laissons le choix aux entreprises. Les gens sont prêts à payer pour ce service.",
                  "Olivier Duha, coprésident de Webhelp :"),
                 (500, 600, "Webhelp a été fondée par Olivier Duha et Frédéric Jousset.", "")]
-    out = cit.extractive_answer(cit.candidate_sentences(passages), question="Que propose Olivier Duha ?",
+    out = _extractive(cit.candidate_sentences(passages), question="Que propose Olivier Duha ?",
                                 lead="D'après les articles :")
     assert out == ("D'après les articles : « Laissons le choix aux entreprises. » [1] "
                    "« Les gens sont prêts à payer pour ce service. » [1]")
@@ -99,8 +106,8 @@ def test_the_models_unsupported_answer_points_the_quote_at_the_sentence_it_read(
                  "Ses fondateurs sont Olivier Duha et Frédéric Jousset.", "")]
     sents = cit.candidate_sentences(passages)
     q = "Que sait-on ?"
-    plain = cit.extractive_answer(sents, question=q, lead="—", n=1)
-    hinted = cit.extractive_answer(sents, question=q, lead="—", n=1, hint="Il a été fondé à Paris en 2000.")
+    plain = _extractive(sents, question=q, lead="—", n=1)
+    hinted = _extractive(sents, question=q, lead="—", n=1, hint="Il a été fondé à Paris en 2000.")
     assert "fondé en 2000" in hinted and hinted != plain
 
 
@@ -148,7 +155,7 @@ def test_the_fallback_quotes_the_best_sentence_first_unless_the_two_read_togethe
     far = [(0, 300, "Le groupe a été fondé en 2000 à Paris. Il vend des logiciels de gestion. "
             "Il a levé 8 millions d’euros auprès de Serena en 2019.", "")]
     sents = cit.candidate_sentences(far)
-    out = cit.extractive_answer(sents, question="Combien le groupe a-t-il levé auprès de Serena ?", lead="—")
+    out = _extractive(sents, question="Combien le groupe a-t-il levé auprès de Serena ?", lead="—")
     assert out.index("8 millions") < out.index("fondé en 2000")
 
 
@@ -170,5 +177,5 @@ def test_a_byline_is_never_the_second_quote():
             "***Manuel Jacquinet")
     sents = cit.candidate_sentences([(0, len(text), text)])
     assert any(s.text.strip().startswith("***") for s in sents)  # it is a candidate sentence
-    out = cit.extractive_answer(sents, question="Avec quel cabinet le SP2C réalisait-il son étude ?", lead="—")
+    out = _extractive(sents, question="Avec quel cabinet le SP2C réalisait-il son étude ?", lead="—")
     assert "Bearing Point" in out and "Jacquinet" not in out
