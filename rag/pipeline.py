@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Callable, Iterator
 
 from . import citations as cit
-from . import compose, verify
+from . import compose, support, verify
 from .errors import EmptyQuestionError, QuestionTooLongError
 from .followup import accept_rewrite, is_followup, rewrite_messages, standalone_question
 from .index import IndexData, ensure_index
@@ -54,6 +54,7 @@ class Pipeline:
         self._retrievers: tuple | None = None  # (index, its retrievers)
         self._warmed = False
         self._rewrite_prefix: str | None = None  # the follow-up rewrite prompt's fixed part (followup='llm')
+        self._word_vectors: dict[str, object] = {}  # word → vector, for support.word_coverage
 
     def reload_index(self) -> None:
         """Pick up an index rebuilt after documents were added or removed (models stay loaded)."""
@@ -183,7 +184,8 @@ class Pipeline:
         checker = verify.AnswerChecker(excerpts, question=standalone, similarity=self._similarity(),
                                        min_similarity=s.tuned("support_min"), complete=complete,
                                        anchors=compose.anchors(excerpts, question=standalone, n=n_anchors)
-                                       if n_anchors else None)
+                                       if n_anchors else None, coverage=self._coverage(standalone),
+                                       min_coverage=s.tuned("support_coverage") or None)
         feed = verify.SentenceFeed()
         raw, first, n_tokens = "", None, 0
         for tok in self.llm.stream(prompt, max_tokens=cap, stop=STOP, probe=probe, temperature=temperature):
@@ -294,6 +296,28 @@ class Pipeline:
             return [float(vectors[c] @ vectors[text]) for c in candidates]
 
         return cosines
+
+    def _coverage(self, question: str) -> Callable[[str, str], float] | None:
+        """``support.word_coverage`` with word vectors of the first dense encoder (cached for the
+        process: the same words come back question after question); None without an encoder."""
+        if not self.encoders:
+            return None
+        import numpy as np
+
+        enc, cache = next(iter(self.encoders.values())), self._word_vectors
+        floor = self.settings.tuned("word_match_min")
+
+        def word_similarity(words: list[str], others: list[str]) -> list[list[float]]:
+            new = [w for w in dict.fromkeys([*words, *others]) if w not in cache]
+            if new:
+                if len(cache) + len(new) > 200_000:
+                    cache.clear()
+                cache.update(zip(new, enc.encode(new)))
+            return (np.array([cache[w] for w in words]) @ np.array([cache[w] for w in others]).T).tolist()
+
+        return lambda claim, sentence: support.word_coverage(claim, sentence, question=question,
+                                                             word_similarity=word_similarity,
+                                                             min_word_similarity=floor)
 
     @staticmethod
     def _checked(checker: verify.AnswerChecker, claims: list[str], timings: dict, t0: float) -> Iterator[Event]:

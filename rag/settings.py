@@ -92,6 +92,16 @@ class Settings(BaseSettings):
         description="Least multilingual-embedding cosine between an answer sentence and a sentence of the "
                     "passage it cites; an unsupported sentence is dropped (0 disables the meaning check). "
                     "None: the model's calibrated value.")
+    support_coverage: float | None = Field(
+        None, ge=0.0, le=1.0,
+        description="An answer sentence is also supported when at least this share of its own words (those "
+                    "the question does not hold) are in a sentence of the passage it cites, by stem or by "
+                    "multilingual word vector (an English paraphrase of a French sentence). 0: off. None: the "
+                    "model's calibrated value.")
+    word_match_min: float | None = Field(
+        None, ge=0.0, le=1.0,
+        description="Least cosine between two words' vectors (the dense encoder's) for them to match across "
+                    "languages in support_coverage ('wages' ~ 'salaires'). None: the model's value.")
     anchor_sentences: int | None = Field(
         None, ge=0, le=50,
         description="The first answer sentence shown must be supported by one of this many sentences that best "

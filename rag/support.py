@@ -4,7 +4,10 @@ Works across languages: an English answer about a French passage is checked by
 - its facts: every number (normalised: "1,2 million" = "1 200 000" = 1.2 million) and every
   name in the answer must appear in the passage it cites (or in the question);
 - its meaning: the answer sentence must be close, in the multilingual embedding space, to a
-  sentence of the passage it cites (the caller passes a similarity function).
+  sentence of the passage it cites (the caller passes a similarity function), or its own
+  words must match that sentence's words one by one (``word_coverage``): a sentence encoder
+  rates a correct English paraphrase of a long French sentence low (0.33 for Olivier Duha's
+  proposal), while word vectors of the same space still pair "choice" with "choix".
 An answer that is an instruction, a URL or a link that the passages do not hold is no answer.
 """
 
@@ -163,6 +166,45 @@ def urls(text: str) -> set[str]:
     return {m.group().rstrip(".,;)»").lower() for m in _URL.finditer(text)}
 
 
+# --- words matched across languages ----------------------------------------------------------
+
+_WORD = re.compile(r"[^\W\d_][\w'’-]*[^\W\d_]")
+WordSimilarity = Callable[[list[str], list[str]], "Sequence[Sequence[float]]"]
+
+
+def content_words(text: str) -> list[str]:
+    """Words of three letters or more that are not stopwords, lower-cased, elision removed
+    ("l’interdire" → "interdire"), in order, once each."""
+    from .lexical import _stopwords
+
+    out = []
+    for w in _WORD.findall(_MARKERS.sub(" ", text)):
+        w = w.lower().replace("’", "'").split("'")[-1]
+        if len(w) >= 3 and fold(w) not in _stopwords():
+            out.append(w)
+    return list(dict.fromkeys(out))
+
+
+def word_coverage(claim: str, evidence: str, *, question: str, word_similarity: WordSimilarity,
+                  min_word_similarity: float) -> float:
+    """Share of the claim's own content words (those the question does not hold, in any
+    inflection: same stem or same first five letters) found in the
+    evidence sentence: the same stem, or a word whose vector (multilingual, from
+    ``word_similarity``) is at least ``min_word_similarity`` close ("wages" ~ "salaires").
+    0 when the claim adds no word of its own."""
+    asked = set(tokenize(question))
+    prefixes = {fold(w)[:5] for w in content_words(question) if len(w) >= 5}
+    own = [w for w in content_words(claim)  # "proposed" is the question's "propose"
+           if not set(tokenize(w)) <= asked and not (len(w) >= 5 and fold(w)[:5] in prefixes)]
+    theirs = content_words(evidence)
+    if not own or not theirs:
+        return 0.0
+    stems = set(tokenize(evidence))
+    sims = word_similarity(own, theirs)
+    hits = [bool(set(tokenize(w)) & stems) or max(row) >= min_word_similarity for w, row in zip(own, sims)]
+    return sum(hits) / len(hits)
+
+
 # --- the check -------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -173,6 +215,8 @@ class ClaimCheck:
     passage: int | None  # the cited passage (1-based) the check used
     similarity: float  # best cosine with a sentence of that passage
     evidence: tuple[int, int] | None  # span of the supporting sentence (article offsets)
+    coverage: float = 0.0  # best ``word_coverage`` of the claim by a sentence of that passage
+    covered: tuple[int, int] | None = None  # span of that sentence
     missing_numbers: tuple[float, ...] = ()
     missing_names: tuple[str, ...] = ()
     instruction: bool = False
@@ -222,9 +266,12 @@ def claim_sentences(answer: str) -> list[str]:
 
 
 def check_claim(claim: str, *, cited: Sequence[int], passages: dict[int, "PassageView"], question: str,
-                similarity: Callable[[str, list[str]], list[float]], strip: Callable[[str], str]) -> ClaimCheck:
+                similarity: Callable[[str, list[str]], list[float]], strip: Callable[[str], str],
+                coverage: Callable[[str, str], float] | None = None) -> ClaimCheck:
     """Check one sentence against each passage it cites; keep the best-supported one.
-    ``similarity(text, candidates)`` returns cosines; ``strip`` removes citation markers."""
+    ``similarity(text, candidates)`` returns cosines; ``coverage(claim, sentence)`` the share of
+    the claim's words the sentence holds (``word_coverage``; None: not measured); ``strip``
+    removes citation markers."""
     body = strip(claim)
     best: ClaimCheck | None = None
     for n in cited:
@@ -233,16 +280,21 @@ def check_claim(claim: str, *, cited: Sequence[int], passages: dict[int, "Passag
             continue
         sims = similarity(body, [t for _, _, t in view.sentences]) if view.sentences else []
         i = max(range(len(sims)), key=sims.__getitem__) if sims else None
+        covs = [coverage(body, t) for _, _, t in view.sentences] if coverage and view.sentences else []
+        j = max(range(len(covs)), key=covs.__getitem__) if covs else None
         check = ClaimCheck(
             text=claim, passage=n, similarity=float(sims[i]) if i is not None else 0.0,
             evidence=(view.sentences[i][0], view.sentences[i][1]) if i is not None else None,
+            coverage=covs[j] if j is not None else 0.0,
+            covered=(view.sentences[j][0], view.sentences[j][1]) if j is not None else None,
             missing_numbers=tuple(sorted(unsupported_numbers(body, view.text, question=question))),
             missing_names=tuple(sorted(unsupported_names(body, view.text, question=question))),
             instruction=looks_like_instruction(body),
             foreign_url=bool(urls(body) - urls(question) - urls(view.text)),
             unanchored=not set(tokenize(body)) & set(tokenize(f"{view.text} {question}")),
             echo=restates(body, question))
-        if best is None or (len(check.problems), -check.similarity) < (len(best.problems), -best.similarity):
+        if best is None or (len(check.problems), -check.similarity, -check.coverage) < \
+                (len(best.problems), -best.similarity, -best.coverage):
             best = check
     if best is None:
         return ClaimCheck(text=claim, passage=None, similarity=0.0, evidence=None,
@@ -259,5 +311,13 @@ class PassageView:
     sentences: tuple[tuple[int, int, str], ...]
 
 
-def supported(check: ClaimCheck, *, min_similarity: float) -> bool:
-    return check.passage is not None and not check.problems and check.similarity >= min_similarity
+def supported(check: ClaimCheck, *, min_similarity: float, min_coverage: float | None = None) -> bool:
+    """No problem, and close enough in meaning, or (``min_coverage``) word for word."""
+    return check.passage is not None and not check.problems and (
+        check.similarity >= min_similarity or (min_coverage is not None and check.coverage >= min_coverage))
+
+
+def support_span(check: ClaimCheck, *, min_similarity: float) -> tuple[int, int] | None:
+    """The sentence that supports the claim: the closest in meaning, unless only the words
+    matched (then the sentence that holds them)."""
+    return check.evidence if check.similarity >= min_similarity or check.covered is None else check.covered

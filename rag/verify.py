@@ -25,11 +25,16 @@ class AnswerChecker:
 
     def __init__(self, excerpts: list[compose.Excerpt], *, question: str, similarity: Similarity,
                  min_similarity: float, complete: Callable[[str], bool] | None = None,
-                 anchors: frozenset[tuple[int, int, int]] | None = None):
+                 anchors: frozenset[tuple[int, int, int]] | None = None,
+                 coverage: Callable[[str, str], float] | None = None, min_coverage: float | None = None):
         self.excerpts = excerpts
         self.question = question
         self.similarity = similarity
         self.floor = min_similarity
+        # a claim whose words the evidence sentence holds (across languages) is supported even when
+        # the sentence encoder rates the pair low (``support.word_coverage``); None: meaning only
+        self.coverage = coverage if min_coverage is not None else None
+        self.min_coverage = min_coverage
         self.views = {e.n: support.PassageView(text=e.prompt_text, sentences=tuple(
             (x.start, x.end, x.text) for x in e.sentences)) for e in excerpts}
         self.complete = complete  # does the answer so far hold what the question asks for?
@@ -49,19 +54,21 @@ class AnswerChecker:
         cited = cit.markers(claim) or list(self.views)
         check = self._check(claim, cited)
         others = [n for n in self.views if n not in cited]
-        if not support.supported(check, min_similarity=self.floor) and others:
+        if not self._supported(check) and others:
             # small models often cite the wrong excerpt: a claim another excerpt supports is
             # kept, citing that excerpt instead
             alt = self._check(claim, others)
-            if support.supported(alt, min_similarity=self.floor):
+            if self._supported(alt):
                 check, claim = alt, append_marker(cit.strip_markers(claim), alt.passage)
-        ok = bool(cit.strip_markers(claim).strip(" .")) and support.supported(check, min_similarity=self.floor)
+        ok = bool(cit.strip_markers(claim).strip(" .")) and self._supported(check)
         problems = list(check.problems)
+        span = support.support_span(check, min_similarity=self.floor)
         if ok and self.anchors is not None and not self.kept and not self.held and \
-                (check.passage, *(check.evidence or (-1, -1))) not in self.anchors:
+                (check.passage, *(span or (-1, -1))) not in self.anchors:
             ok = False
             problems.append("rests on a sentence that does not match the question")
         self.checks.append({"sentence": claim, "passage": check.passage, "similarity": round(check.similarity, 4),
+                            **({"coverage": round(check.coverage, 4)} if self.coverage else {}),
                             "problems": problems, "kept": ok})
         if not ok:
             self.dropped.append(claim)
@@ -71,7 +78,7 @@ class AnswerChecker:
         self.held.append((claim, self.checks[-1]))
         ex = self.excerpts[check.passage - 1]
         chunk = ex.hit.chunk
-        span = check.evidence or (chunk.start, chunk.end)
+        span = span or (chunk.start, chunk.end)
         self._cites.setdefault(check.passage, Citation(
             n=check.passage, chunk=chunk, evidence=chunk.text[span[0] - chunk.start:span[1] - chunk.start],
             evidence_start=span[0], evidence_end=span[1]))
@@ -90,7 +97,10 @@ class AnswerChecker:
 
     def _check(self, claim: str, cited: list[int]) -> support.ClaimCheck:
         return support.check_claim(claim, cited=cited, passages=self.views, question=self.question,
-                                   similarity=self.similarity, strip=cit.strip_markers)
+                                   similarity=self.similarity, strip=cit.strip_markers, coverage=self.coverage)
+
+    def _supported(self, check: support.ClaimCheck) -> bool:
+        return support.supported(check, min_similarity=self.floor, min_coverage=self.min_coverage)
 
     @property
     def answer(self) -> str:

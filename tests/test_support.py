@@ -298,3 +298,62 @@ def test_the_first_sentence_shown_must_rest_on_a_sentence_that_matches_the_quest
     assert "rests on a sentence that does not match the question" in strict.checks[0]["problems"]
     assert strict.check("Didier a fondé Eodom en 2005 [1].") is not None
     assert strict.check(side) is not None  # once the answer is anchored, a later sentence may add context
+
+
+def _word_vectors(pairs: dict[str, str]):
+    """Fake multilingual word vectors: a word and its listed translation share a vector, every
+    other word gets its own (cosine 0 with the rest)."""
+    ids: dict[str, int] = {}
+
+    def key(w: str) -> int:
+        return ids.setdefault(pairs.get(w, w), len(ids))
+
+    def word_similarity(words, others):
+        return [[1.0 if key(a) == key(b) else 0.0 for b in others] for a in words]
+    return word_similarity
+
+
+def test_word_coverage_counts_the_claims_own_words_found_in_the_evidence_in_either_language():
+    fr = "On peut faire cohabiter des systèmes très différents, laisser le choix au consommateur entre des services gratuits."
+    sim = _word_vectors({"choice": "choix", "free": "gratuits", "cohabit": "cohabiter"})
+    q = "What did Olivier Duha propose at the assises?"
+    # own words: cohabit, different, systems, choice, free, services ("Olivier Duha", "propose": the question's)
+    claim = "Olivier Duha proposed to cohabit different systems, a choice of free services [1]."
+    assert support.content_words(claim)[:3] == ["olivier", "duha", "proposed"]  # "proposed" is the question's
+    cov = support.word_coverage(claim, fr, question=q, word_similarity=sim, min_word_similarity=0.8)
+    assert cov == 1.0  # systems/différents/services by stem, the rest by word vector
+    wrong = "Olivier Duha proposed a strong presence in the telecommunications industry [1]."
+    assert support.word_coverage(wrong, fr, question=q, word_similarity=sim, min_word_similarity=0.8) == 0.0
+    assert support.word_coverage("Olivier Duha proposed [1].", fr, question=q, word_similarity=sim,
+                                 min_word_similarity=0.8) == 0.0  # nothing of its own: no support by words
+    assert support.content_words("il me semble logique de l’interdire") == ["semble", "logique", "interdire"]
+
+
+def test_a_claim_the_sentence_encoder_rates_low_is_kept_when_its_words_match_the_evidence():
+    """A correct English paraphrase of a long French sentence: cosine below the floor, but its
+    words are the sentence's, so it is kept, and the evidence is that sentence."""
+    from rag.verify import AnswerChecker
+
+    fr = ("Olivier Duha a parlé aux assises. On peut faire cohabiter des systèmes très différents, "
+          "laisser le choix au consommateur entre des services gratuits.")
+    hits = [_hit(1, fr)]
+    sents = cit.candidate_sentences([(h.chunk.start, h.chunk.end, h.chunk.text, h.chunk.header) for h in hits])
+    q = "What did Olivier Duha propose at the assises?"
+    ex = compose.select(sents, hits, question=q, budget_chars=500)
+    words = _word_vectors({"choice": "choix", "free": "gratuits", "cohabit": "cohabiter"})
+
+    def coverage(claim, sentence):
+        return support.word_coverage(claim, sentence, question=q, word_similarity=words, min_word_similarity=0.8)
+
+    def checker(min_coverage):
+        return AnswerChecker(ex, question=q, similarity=lambda text, cands: [0.3] * len(cands), min_similarity=0.4,
+                             coverage=coverage, min_coverage=min_coverage)
+
+    claim = "Olivier Duha proposed to cohabit different systems, a choice of free services [1]."
+    assert checker(None).check(claim) is None  # meaning only: below the floor
+    kept = checker(0.6)
+    assert kept.check(claim) == claim
+    assert kept.checks[0]["coverage"] == 1.0
+    assert kept.citations[0].evidence.startswith("On peut faire cohabiter")
+    wrong = checker(0.6)
+    assert wrong.check("Olivier Duha proposed a strong presence in the telecommunications industry [1].") is None
