@@ -185,20 +185,29 @@ def content_words(text: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+MIN_OWN_WORDS = 1
+
+
 def word_coverage(claim: str, evidence: str, *, question: str, word_similarity: WordSimilarity,
                   min_word_similarity: float) -> float:
     """Share of the claim's own content words (those the question does not hold, in any
     inflection: same stem or same first five letters) found in the
     evidence sentence: the same stem, or a word whose vector (multilingual, from
     ``word_similarity``) is at least ``min_word_similarity`` close ("wages" ~ "salaires").
-    0 when the claim adds no word of its own."""
+    Only across languages (an English claim, a French sentence), and 0 for a claim with fewer
+    than ``MIN_OWN_WORDS`` words of its own."""
+    from .prompt import detect_language
+
+    if detect_language(claim) == detect_language(evidence):
+        return 0.0  # within one language the sentence encoder is reliable, and shared stems are cheap:
+        # a small model's made-up French sentence reuses the French passage's words
     asked = set(tokenize(question))
     prefixes = {fold(w)[:5] for w in content_words(question) if len(w) >= 5}
     own = [w for w in content_words(claim)  # "proposed" is the question's "propose"
            if not set(tokenize(w)) <= asked and not (len(w) >= 5 and fold(w)[:5] in prefixes)]
     theirs = content_words(evidence)
-    if not own or not theirs:
-        return 0.0
+    if len(own) < MIN_OWN_WORDS or not theirs:
+        return 0.0  # nothing of its own: a restated question
     stems = set(tokenize(evidence))
     sims = word_similarity(own, theirs)
     hits = [bool(set(tokenize(w)) & stems) or max(row) >= min_word_similarity for w, row in zip(own, sims)]
@@ -222,7 +231,7 @@ class ClaimCheck:
     instruction: bool = False
     foreign_url: bool = False
     unanchored: bool = False  # shares no word (stemmed) with the question or the passage
-    echo: bool = False  # only restates the question ("Le héros sert le thé dans un call center [1].")
+    echo: bool = False  # restates the question ("Le héros sert le thé dans un call center [1].") or asks one
 
     @property
     def problems(self) -> list[str]:
@@ -238,7 +247,7 @@ class ClaimCheck:
         if self.unanchored:
             out.append("no word in common with the question or the passage")
         if self.echo:
-            out.append("restates the question without answering it")
+            out.append("restates or asks a question instead of answering")
         return out
 
 
@@ -292,7 +301,7 @@ def check_claim(claim: str, *, cited: Sequence[int], passages: dict[int, "Passag
             instruction=looks_like_instruction(body),
             foreign_url=bool(urls(body) - urls(question) - urls(view.text)),
             unanchored=not set(tokenize(body)) & set(tokenize(f"{view.text} {question}")),
-            echo=restates(body, question))
+            echo=restates(body, question) or body.rstrip(" .»\"”").endswith("?"))
         if best is None or (len(check.problems), -check.similarity, -check.coverage) < \
                 (len(best.problems), -best.similarity, -best.coverage):
             best = check

@@ -225,7 +225,7 @@ def test_an_answer_that_restates_the_question_is_not_supported():
                                sentences=((0, 66, "Dans Slumdog Millionnaire, le héros sert le thé dans un call center."),))
     check = support.check_claim("Le héros sert le thé dans un call center [1].", cited=[1], passages={1: view},
                                 question=q, similarity=lambda t, c: [0.9] * len(c), strip=lambda s: s[:-5])
-    assert check.echo and "restates the question without answering it" in check.problems
+    assert check.echo and "restates or asks a question instead of answering" in check.problems
     assert not support.supported(check, min_similarity=0.0)
 
 
@@ -327,6 +327,18 @@ def test_word_coverage_counts_the_claims_own_words_found_in_the_evidence_in_eith
     assert support.word_coverage("Olivier Duha proposed [1].", fr, question=q, word_similarity=sim,
                                  min_word_similarity=0.8) == 0.0  # nothing of its own: no support by words
     assert support.content_words("il me semble logique de l’interdire") == ["semble", "logique", "interdire"]
+    # within one language the sentence encoder decides: a French claim reusing the passage's words
+    # is not supported by its words alone
+    assert support.word_coverage("Les consommateurs ont le choix entre des services gratuits [1].", fr, question=q,
+                                 word_similarity=sim, min_word_similarity=0.8) == 0.0
+
+
+def test_an_answer_sentence_that_asks_a_question_is_no_answer():
+    view = support.PassageView(text="Ça commence par l’école.", sentences=((0, 24, "Ça commence par l’école."),))
+    check = support.check_claim("By where does the revaluation of the profession begin [1]?", cited=[1],
+                                passages={1: view}, question="Par où commence la revalorisation de la profession ?",
+                                similarity=lambda t, c: [0.9] * len(c), strip=cit.strip_markers)
+    assert check.echo and not support.supported(check, min_similarity=0.5)
 
 
 def test_a_claim_the_sentence_encoder_rates_low_is_kept_when_its_words_match_the_evidence():
