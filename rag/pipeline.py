@@ -24,10 +24,14 @@ from .prompt import (NEVER_FIRST, NOT_FOUND_SPELLINGS, REFUSAL, STOP, chat_messa
                      trim_unfinished)
 from .lexical import tokenize
 from .records import Answer, Citation, Hit
-from .refusal import Signals, asks_for, decide, gives, is_nonsense
+from .refusal import Signals, asks_for, counted, counts, decide, gives, is_nonsense
 from .retrieve import known_word, missing_name, missing_number, retrieve
 from .settings import Settings
+from .text import fold
 
+# least cosine between a word next to a number and the noun a "how many" question counts
+# ("calls" ~ "appels" 0.75, "employees" ~ "salariés" 0.84; "employees" ~ "agents" 0.51)
+UNIT_MATCH_MIN = 0.7
 EXTRACTIVE_LEAD = {"en": "The articles say (quoted in French):", "fr": "D'après les articles :"}
 TRANSLATED_LEAD = {"en": "The articles say (machine-translated from French):",
                    "fr": "D'après les articles (traduit automatiquement de l'anglais) :"}
@@ -166,6 +170,10 @@ class Pipeline:
         self._warm_prefix()
         t_select = time.perf_counter()
         sents = self._sentences(retrievers, r.hits, standalone)
+        kind = asks_for(standalone)  # a figure or a date: an answer without one does not answer
+        units = counted(standalone) if kind == "number" else ()  # "how many X?": a number of X answers
+        if units:
+            sents = [replace(x, counts=self._counts(x.text, units)) for x in sents]
         excerpts = compose.select(sents, r.hits, question=standalone, budget_chars=int(s.tuned("context_chars")))
         timings["select_ms"] = (time.perf_counter() - t_select) * 1000
         if not excerpts:  # every sentence was filtered out (planted instructions only)
@@ -175,7 +183,6 @@ class Pipeline:
         prompt = (self.llm.render(chat_messages(standalone, texts, lang=lang, examples=self._examples)) if self.llm.chat
                   else fewshot_prompt(standalone, texts, lang=lang))
         probe = FirstTokenProbe(NOT_FOUND_SPELLINGS, never_first=NEVER_FIRST) if self.llm.chat else None
-        kind = asks_for(standalone)  # a figure or a date: an answer without one does not answer
 
         def complete(answer: str) -> bool:
             return gives(kind, answer, question=standalone)
@@ -229,9 +236,12 @@ class Pipeline:
                                         not_found=p_not)
                 return
             hint = "" if is_not_found(generated) else cit.strip_markers(generated)
-            text, cites, quoted = self._quote(excerpts, standalone, lang, hint=hint)
-            if not complete(text):
-                yield from self._refuse(lang, f"no passage gives the {kind} asked for", t0, timings, base,
+            # "how many X?": only a sentence with a number of X answers (not any figure)
+            only = (lambda x: x.counts) if units else None
+            text, cites, quoted = self._quote(excerpts, standalone, lang, hint=hint, only=only)
+            if not quoted or not complete(text):
+                what = f"number of {' '.join(units)}" if units else kind
+                yield from self._refuse(lang, f"no passage gives the {what} asked for", t0, timings, base,
                                         not_found=p_not)
                 return
             rendered = self._translated(quoted, lang, standalone, timings)
@@ -302,15 +312,15 @@ class Pipeline:
 
         return cosines
 
-    def _coverage(self, question: str) -> Callable[[str, str], float] | None:
-        """``support.word_coverage`` with word vectors of the first dense encoder (cached for the
-        process: the same words come back question after question); None without an encoder."""
+    def _word_similarity(self) -> support.WordSimilarity | None:
+        """Cosines between words in the first dense encoder's multilingual space, each word
+        encoded once per process (the same words come back question after question); None
+        without an encoder."""
         if not self.encoders:
             return None
         import numpy as np
 
         enc, cache = next(iter(self.encoders.values())), self._word_vectors
-        floor = self.settings.tuned("word_match_min")
 
         def word_similarity(words: list[str], others: list[str]) -> list[list[float]]:
             new = [w for w in dict.fromkeys([*words, *others]) if w not in cache]
@@ -320,9 +330,26 @@ class Pipeline:
                 cache.update(zip(new, enc.encode(new)))
             return (np.array([cache[w] for w in words]) @ np.array([cache[w] for w in others]).T).tolist()
 
-        return lambda claim, sentence: support.word_coverage(claim, sentence, question=question,
-                                                             word_similarity=word_similarity,
-                                                             min_word_similarity=floor)
+        return word_similarity
+
+    def _coverage(self, question: str) -> Callable[[str, str], float] | None:
+        """``support.word_coverage`` with the encoder's word vectors (None without an encoder)."""
+        words, floor = self._word_similarity(), self.settings.tuned("word_match_min")
+        return None if words is None else lambda claim, sentence: support.word_coverage(
+            claim, sentence, question=question, word_similarity=words, min_word_similarity=floor)
+
+    def _counts(self, text: str, units: tuple[str, ...]) -> bool:
+        """Whether a number of ``text`` counts one of ``units`` (``refusal.counts``): the same word,
+        or one whose vector is close ("calls" ~ "appels" 0.75, "employees" ~ "agents" 0.51)."""
+        words = self._word_similarity()
+
+        def same(word: str, unit: str) -> bool:
+            a, b = fold(word), fold(unit)
+            if a == b or (min(len(a), len(b)) >= 5 and a[:5] == b[:5]) or set(tokenize(a)) == set(tokenize(b)) != set():
+                return True
+            return words is not None and words([word], [unit])[0][0] >= UNIT_MATCH_MIN
+
+        return counts(text, units, same=same)
 
     @staticmethod
     def _checked(checker: verify.AnswerChecker, claims: list[str], timings: dict, t0: float) -> Iterator[Event]:
@@ -333,12 +360,14 @@ class Pipeline:
                 timings.setdefault("first_sentence_ms", (time.perf_counter() - t0) * 1000)
                 yield Event("sentence", shown if len(checker.kept) == 1 else " " + shown)
 
-    def _quote(self, excerpts: list[compose.Excerpt], question: str, lang: str, *,
-               hint: str = "") -> tuple[str, list[Citation], list[cit.Sentence]]:
+    def _quote(self, excerpts: list[compose.Excerpt], question: str, lang: str, *, hint: str = "",
+               only: Callable[[cit.Sentence], bool] | None = None) -> tuple[str, list[Citation], list[cit.Sentence]]:
         """No supported sentence: quote the sentence that answers, numbered as its excerpt (the
-        model's unsupported answer, ``hint``, helps find it: +1.3 points on eval/calibration.jsonl)."""
+        model's unsupported answer, ``hint``, helps find it: +1.3 points on eval/calibration.jsonl),
+        among those ``only`` accepts (default: all)."""
         shown = compose.shown_sentences(excerpts)
-        quoted = cit.quote_sentences(shown, question=question, n=2, hint=hint)
+        pool = [x for x in shown if only(x)] if only else shown
+        quoted = cit.quote_sentences(pool, question=question, n=2, hint=hint)
         text = cit.quoted_answer([(cit.quote_text(x), x.passage, False) for x in quoted],
                                  lead=EXTRACTIVE_LEAD[lang]) if quoted else ""
         cites = []

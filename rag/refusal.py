@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-from .support import numbers
+from .support import numbers, number_spans
 from .text import fold
 
 
@@ -108,3 +108,44 @@ def gives(kind: str | None, answer: str, *, question: str) -> bool:
     if kind == "money":
         return new and bool(_CURRENCY.search(lower))
     return new or (kind == "date" and bool(_MONTHS.search(fold(text))))
+
+
+# --- what a "how many" question counts --------------------------------------------------------
+
+_W = r"([^\W\d_][\w-]*)"
+_COUNTED_EN = re.compile(r"\b(?:how many|(?:the )?number of)\s+" + _W + r"(?:\s+" + _W + ")?")
+_COUNTED_FR = re.compile(r"\b(?:combien d(?:e |es |')|(?:le )?nombre d(?:e |es |'))\s*" + _W)
+# the words of a number's neighbourhood that may name what it counts: "1 200 000 salariés",
+# "270 milliards d'appels", "neuf standardistes bonnes sœurs", "salariés : 1 200"
+_AFTER, _BEFORE = 3, 2
+
+
+def counted(question: str) -> tuple[str, ...]:
+    """What a "how many" question counts: its noun ("combien de détenus" → ("détenus",)), in
+    English the two words that may form it ("how many call centres" → ("call", "centres"));
+    () when it names nothing counted ("combien Nespresso réclame-t-elle", "how many of the calls")."""
+    from .lexical import _stopwords
+
+    q = question.lower().replace("’", "'")
+    m = _COUNTED_FR.search(q) or _COUNTED_EN.search(q)
+    if not m:
+        return ()
+    words = [w for w in m.groups() if w]
+    if fold(words[0]) in _stopwords():  # "how many of the calls": a part of something named elsewhere
+        return ()
+    out = [words[0]]
+    if len(words) > 1 and fold(words[1]) not in _stopwords() and m.re is _COUNTED_EN:
+        out.append(words[1])
+    return tuple(out)
+
+
+def counts(text: str, units: tuple[str, ...], *, same: Callable[[str, str], bool]) -> bool:
+    """Some number of ``text`` counts one of ``units``: a word within three after it or two
+    before it is the same word (``same``: by stem, prefix or word vector, across languages)."""
+    words = [(m.start(), m.group().lower()) for m in re.finditer(r"[^\W\d_][\w-]*", text.replace("’", "'"))]
+    for start, end in number_spans(text):
+        after = [w for s, w in words if s >= end][:_AFTER]
+        before = [w for s, w in words if s < start][-_BEFORE:]
+        if any(same(w, u) for w in (*after, *before) for u in units):
+            return True
+    return False

@@ -66,6 +66,13 @@ def numbers(text: str) -> set[float]:
     return out
 
 
+def number_spans(text: str) -> list[tuple[int, int]]:
+    """Where the quantities of ``text`` are (digits with their scale word, or number words)."""
+    spans = [m.span() for m in _NUM.finditer(text)]
+    spans += [m.span() for m in re.finditer(r"[^\W\d_]+", text) if fold(m.group()) in _WORDS]
+    return sorted(spans)
+
+
 def unsupported_numbers(claim: str, evidence: str, *, question: str = "") -> set[float]:
     """Numbers of the claim found neither in the evidence nor in the question."""
     allowed = numbers(evidence) | numbers(question)

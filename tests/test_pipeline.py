@@ -238,7 +238,7 @@ def _zorglub(settings, script):
 def test_a_figure_asked_for_that_no_passage_gives_is_refused(settings):
     pipe = _zorglub(settings, "Le syndicat Zorglub compte de nombreux adhérents téléconseillers [1].")
     out = pipe.ask("Combien d'adhérents compte le syndicat Zorglub des téléconseillers ?")
-    assert out.refused and "number asked for" in out.refusal_reason
+    assert out.refused and "number of adhérents asked for" in out.refusal_reason
     # the same passages answer a question that asks for no figure
     pipe = _zorglub(settings, "Jean Zorglub veut de meilleures conditions de travail pour les téléconseillers [1].")
     out = pipe.ask("Que veut Jean Zorglub, président du syndicat Zorglub ?")
@@ -318,3 +318,19 @@ def test_standalone_questions_and_the_rules_setting_cost_no_model_call(settings)
     pipe, llm = _rewriting(settings, "should not be used", followup="rules")
     answer = pipe.ask("Et combien d'appels ont-ils reçu ?", history=HISTORY)
     assert len(llm.prompts) == 1 and "mandataires" in answer.standalone_question
+
+
+def test_how_many_is_answered_only_by_a_number_of_what_it_counts(settings):
+    """The model's answer is unsupported; the quote must give a number of "délégués", not any figure.
+    (BM25 only: no encoder, so units match by the word itself; the fake encoder's hashed words collide.)"""
+    text = ("Le syndicat Zorglub a été fondé en 1998 par Jean Zorglub. Il défend les téléconseillers des centres "
+            "d'appels et réclame des pauses plus longues.\n")
+    (settings.seeds_dir / "zz_zorglub.txt").write_text(text, encoding="utf-8")
+    pipe = _lenient(settings, "Le syndicat Zorglub compte 5000 délégués [1].", support_min=0.99, retrievers="bm25")
+    out = pipe.ask("Combien de délégués compte le syndicat Zorglub ?")
+    assert out.refused and "number of délégués" in out.refusal_reason  # 1998 is no number of delegates
+    (settings.seeds_dir / "zz_zorglub.txt").write_text(text + "Le syndicat Zorglub compte 700 délégués.\n",
+                                                       encoding="utf-8")
+    out = _lenient(settings, "Le syndicat Zorglub compte 5000 délégués [1].", support_min=0.99, retrievers="bm25").ask(
+        "Combien de délégués compte le syndicat Zorglub ?")
+    assert not out.refused and out.extractive and "700 délégués" in out.answer and "1998" not in out.answer

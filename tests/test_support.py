@@ -369,3 +369,35 @@ def test_a_claim_the_sentence_encoder_rates_low_is_kept_when_its_words_match_the
     assert kept.citations[0].evidence.startswith("On peut faire cohabiter")
     wrong = checker(0.6)
     assert wrong.check("Olivier Duha proposed a strong presence in the telecommunications industry [1].") is None
+
+
+@pytest.mark.parametrize("q, units", [
+    ("How many employees does OpenAccess have?", ("employees",)),
+    ("Combien de détenus travaillent comme téléconseillers en Italie ?", ("détenus",)),
+    ("Combien d’appels le numéro vert a-t-il reçus ?", ("appels",)),
+    ("How many call centres does Satel operate in Auvergne?", ("call", "centres")),
+    ("Quel est le nombre de salariés du groupe ?", ("salariés",)),
+    # nothing named is counted: any figure may answer
+    ("Combien Nespresso réclame-t-elle à Denis Pages ?", ()),
+    ("How many of the hotline calls came from heads of very small businesses?", ()),
+    ("Qui a fondé Webhelp ?", ()),
+])
+def test_what_a_how_many_question_counts(q, units):
+    from rag.refusal import counted
+
+    assert counted(q) == units
+
+
+def test_a_number_counts_the_unit_asked_for_only_when_the_unit_is_next_to_it():
+    from rag.refusal import counts
+
+    def same(word, unit):  # the pipeline also matches across languages by word vector
+        return word[:5] == unit[:5] or (word, unit) in {("appels", "calls")}
+
+    assert counts("Les centres d’appels comptent plus de 1 200 000 salariés.", ("salariés",), same=same)
+    assert counts("270 milliards d’appels sont traités chaque année.", ("calls",), same=same)
+    assert counts("le centralino fait travailler neuf standardistes.", ("standardistes",), same=same)  # a number word
+    assert not counts("Notre magazine est dédié à cette industrie depuis 17 ans.", ("abonnés",), same=same)
+    # a figure far from the unit counts something else
+    assert not counts("Allo-Media a levé 8 millions d’euros pour développer son cookie vocal auprès des salariés.",
+                      ("salariés",), same=same)
