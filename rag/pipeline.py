@@ -24,7 +24,7 @@ from .prompt import (NEVER_FIRST, NOT_FOUND_SPELLINGS, REFUSAL, STOP, chat_messa
                      trim_unfinished)
 from .lexical import tokenize
 from .records import Answer, Citation, Hit
-from .refusal import Signals, asks_for, counted, counts, decide, gives, is_nonsense
+from .refusal import Signals, asks_for, counted, counted_numbers, counts, decide, gives, is_nonsense
 from .retrieve import known_word, missing_name, missing_number, retrieve
 from .settings import Settings
 from .text import fold
@@ -172,8 +172,11 @@ class Pipeline:
         sents = self._sentences(retrievers, r.hits, standalone)
         kind = asks_for(standalone)  # a figure or a date: an answer without one does not answer
         units = counted(standalone) if kind == "number" else ()  # "how many X?": a number of X answers
+        tallies: set[float] = set()  # the numbers of what the question counts in the passages
         if units:
-            sents = [replace(x, counts=self._counts(x.text, units)) for x in sents]
+            same = self._same_word()
+            tallies = set().union(*(counted_numbers(x.text, units, same=same) for x in sents))
+            sents = [replace(x, counts=counts(x.text, units, same=same)) for x in sents]
         excerpts = compose.select(sents, r.hits, question=standalone, budget_chars=int(s.tuned("context_chars")))
         timings["select_ms"] = (time.perf_counter() - t_select) * 1000
         if not excerpts:  # every sentence was filtered out (planted instructions only)
@@ -185,7 +188,9 @@ class Pipeline:
         probe = FirstTokenProbe(NOT_FOUND_SPELLINGS, never_first=NEVER_FIRST) if self.llm.chat else None
 
         def complete(answer: str) -> bool:
-            return gives(kind, answer, question=standalone)
+            """The answer holds the kind of thing asked for; for "how many X?", a number of X
+            that the passages give (not another of their figures)."""
+            return gives(kind, answer, question=standalone) and (not units or bool(support.numbers(answer) & tallies))
 
         # the anchor rule trusts the sentence ranking, which is reliable within one language only
         # (eval/calibration.jsonl: the evidence is among the 2 best-ranked shown sentences for 89 %
@@ -338,9 +343,10 @@ class Pipeline:
         return None if words is None else lambda claim, sentence: support.word_coverage(
             claim, sentence, question=question, word_similarity=words, min_word_similarity=floor)
 
-    def _counts(self, text: str, units: tuple[str, ...]) -> bool:
-        """Whether a number of ``text`` counts one of ``units`` (``refusal.counts``): the same word,
-        or one whose vector is close ("calls" ~ "appels" 0.75, "employees" ~ "agents" 0.51)."""
+    def _same_word(self) -> Callable[[str, str], bool]:
+        """Whether a word next to a number names what a "how many" question counts
+        (``refusal.counts``): the same word, or one whose vector is close ("calls" ~ "appels"
+        0.75, "employees" ~ "agents" 0.51)."""
         words = self._word_similarity()
 
         def same(word: str, unit: str) -> bool:
@@ -349,7 +355,7 @@ class Pipeline:
                 return True
             return words is not None and words([word], [unit])[0][0] >= UNIT_MATCH_MIN
 
-        return counts(text, units, same=same)
+        return same
 
     @staticmethod
     def _checked(checker: verify.AnswerChecker, claims: list[str], timings: dict, t0: float) -> Iterator[Event]:

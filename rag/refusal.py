@@ -65,12 +65,14 @@ _WHAT_IS = r"\b(what|quel|quelle|quels|quelles)( is| was| are| were| est| etait|
 _ASKS_PERCENT = re.compile(r"\b(what percentage|quel pourcentage|what share|what proportion|what portion|quelle part|"
                            r"quelle proportion)\b|" + _WHAT_IS + r"(rate|taux|pourcentage|percentage|proportion|share|part)\b")
 # a sum of money: answered by an amount in a currency
-_ASKS_MONEY = re.compile(r"\b(how much money|combien d argent|how much does .* cost|combien coute)\b|" + _WHAT_IS +
+# (a revenue too: "chiffre d'affaires" is a sum of money; "turnover" may be staff turnover)
+_ASKS_MONEY = re.compile(r"\b(how much money|combien d argent|how much does .* cost|combien coute|revenues?|"
+                         r"chiffre d affaires)\b|" + _WHAT_IS +
                          r"(average |mean |moyen |moyenne )?(salary|salaries|wages?|price|cost|budget|amount|salaire|"
                          r"salaires|prix|cout|montant)\b")
 _ASKS_NUMBER = re.compile(
-    r"\b(how many|how much|combien|phone number|numero de telephone|the number of|le nombre de|revenues?|"
-    r"chiffre d affaires)\b|" + _WHAT_IS + r"(revenue|turnover)\b")
+    r"\b(how many|how much|combien|phone number|numero de telephone|the number of|le nombre de)\b|"
+    + _WHAT_IS + r"turnover\b")
 # matched against the lower-cased text (``fold`` drops the symbols)
 _PERCENT = re.compile(r"%|\b(pour ?cent|per ?cent|moiti[ée]|tiers|quart|half|third|quarter)\b")
 _CURRENCY = re.compile(r"[€$£]|\b(euros?|dollars?|francs?|dirhams?|livres sterling|pounds?)\b")
@@ -139,13 +141,19 @@ def counted(question: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def counts(text: str, units: tuple[str, ...], *, same: Callable[[str, str], bool]) -> bool:
-    """Some number of ``text`` counts one of ``units``: a word within three after it or two
-    before it is the same word (``same``: by stem, prefix or word vector, across languages)."""
+def counted_numbers(text: str, units: tuple[str, ...], *, same: Callable[[str, str], bool]) -> set[float]:
+    """The numbers of ``text`` that count one of ``units``: a word within three after the number
+    or two before it is the same word (``same``: by stem, prefix or word vector, across languages)."""
     words = [(m.start(), m.group().lower()) for m in re.finditer(r"[^\W\d_][\w-]*", text.replace("’", "'"))]
+    out: set[float] = set()
     for start, end in number_spans(text):
         after = [w for s, w in words if s >= end][:_AFTER]
         before = [w for s, w in words if s < start][-_BEFORE:]
         if any(same(w, u) for w in (*after, *before) for u in units):
-            return True
-    return False
+            out |= numbers(text[start:end])
+    return out
+
+
+def counts(text: str, units: tuple[str, ...], *, same: Callable[[str, str], bool]) -> bool:
+    """Some number of ``text`` counts one of ``units`` (``counted_numbers``)."""
+    return bool(counted_numbers(text, units, same=same))

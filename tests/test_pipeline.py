@@ -334,3 +334,17 @@ def test_how_many_is_answered_only_by_a_number_of_what_it_counts(settings):
     out = _lenient(settings, "Le syndicat Zorglub compte 5000 délégués [1].", support_min=0.99, retrievers="bm25").ask(
         "Combien de délégués compte le syndicat Zorglub ?")
     assert not out.refused and out.extractive and "700 délégués" in out.answer and "1998" not in out.answer
+
+
+def test_how_many_is_not_answered_by_another_figure_of_the_passage(settings):
+    """The model gives a figure of the passage that is not the count asked for (1998, a year):
+    the answer waits for the number of delegates, which never comes, so the quote that gives it
+    is shown instead."""
+    text = ("Le syndicat Zorglub a été fondé en 1998 par Jean Zorglub. Le syndicat Zorglub compte 700 délégués "
+            "et défend les téléconseillers.\n")
+    (settings.seeds_dir / "zz_zorglub.txt").write_text(text, encoding="utf-8")
+    q = "Combien de délégués compte le syndicat Zorglub ?"
+    out = _lenient(settings, "Le syndicat Zorglub compte 1998 délégués [1].", retrievers="bm25").ask(q)
+    assert out.extractive and "700 délégués" in out.answer and out.dropped == ["Le syndicat Zorglub compte 1998 délégués [1]."]
+    out = _lenient(settings, "Le syndicat Zorglub compte 700 délégués [1].", retrievers="bm25").ask(q)
+    assert not out.extractive and out.answer == "Le syndicat Zorglub compte 700 délégués [1]."

@@ -177,8 +177,8 @@ def test_a_year_the_article_is_dated_is_not_a_missing_number():
     ("Quel est le taux de turnover des centres d'appels en Auvergne ?", "percent"),
     ("What share of the contracts are permanent?", "percent"),
     ("Quelle est la part des contacts vocaux ?", "percent"),
-    ("Quel est le chiffre d'affaires de Webhelp ?", "number"),
-    ("What was Webhelp's revenue in 2019?", "number"),
+    ("Quel est le chiffre d'affaires de Webhelp ?", "money"),  # a revenue is a sum of money
+    ("What was Webhelp's revenue in 2019?", "money"),
     ("Quelle part des contacts est encore vocale ?", "percent"),
     ("Quand l'offre Platinum sera-t-elle lancée ?", "date"),
     ("En quelle année Zendesk a-t-elle été fondée ?", "date"),
