@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set up everything in .venv (idempotent). First run on a fresh machine: ~20 min
+# Set up everything in .venv (idempotent). First run on a fresh machine: ~10 min (9.5 measured)
 # (llama-cpp-python compiles from source; pip caches the wheel for next time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
