@@ -27,7 +27,7 @@ from .records import Answer, Citation, Hit
 from .refusal import Signals, asks_for, counted, counted_numbers, counts, decide, gives, is_nonsense
 from .retrieve import known_word, missing_name, missing_number, retrieve
 from .settings import Settings
-from .text import fold
+from .wordvectors import WordVectors, same_form
 
 # least cosine between a word next to a number and the noun a "how many" question counts
 # ("calls" ~ "appels" 0.75, "employees" ~ "salariés" 0.84; "employees" ~ "agents" 0.51)
@@ -58,7 +58,7 @@ class Pipeline:
         self._retrievers: tuple | None = None  # (index, its retrievers)
         self._warmed = False
         self._rewrite_prefix: str | None = None  # the follow-up rewrite prompt's fixed part (followup='llm')
-        self._word_vectors: dict[str, object] = {}  # word → vector, for support.word_coverage
+        self._words: WordVectors | None = None  # word vectors (support by words, "how many X")
 
     def reload_index(self) -> None:
         """Pick up an index rebuilt after documents were added or removed (models stay loaded)."""
@@ -317,45 +317,26 @@ class Pipeline:
 
         return cosines
 
-    def _word_similarity(self) -> support.WordSimilarity | None:
-        """Cosines between words in the first dense encoder's multilingual space, each word
-        encoded once per process (the same words come back question after question); None
-        without an encoder."""
-        if not self.encoders:
-            return None
-        import numpy as np
-
-        enc, cache = next(iter(self.encoders.values())), self._word_vectors
-
-        def word_similarity(words: list[str], others: list[str]) -> list[list[float]]:
-            new = [w for w in dict.fromkeys([*words, *others]) if w not in cache]
-            if new:
-                if len(cache) + len(new) > 200_000:
-                    cache.clear()
-                cache.update(zip(new, enc.encode(new)))
-            return (np.array([cache[w] for w in words]) @ np.array([cache[w] for w in others]).T).tolist()
-
-        return word_similarity
+    @property
+    def words(self) -> WordVectors | None:
+        """Word vectors of the first dense encoder, shared by every answer (None without one)."""
+        if self._words is None and self.encoders:
+            self._words = WordVectors(next(iter(self.encoders.values())))
+        return self._words
 
     def _coverage(self, question: str) -> Callable[[str, str], float] | None:
         """``support.word_coverage`` with the encoder's word vectors (None without an encoder)."""
-        words, floor = self._word_similarity(), self.settings.tuned("word_match_min")
+        words, floor = self.words, self.settings.tuned("word_match_min")
         return None if words is None else lambda claim, sentence: support.word_coverage(
-            claim, sentence, question=question, word_similarity=words, min_word_similarity=floor)
+            claim, sentence, question=question, word_similarity=words.similarity, min_word_similarity=floor)
 
     def _same_word(self) -> Callable[[str, str], bool]:
         """Whether a word next to a number names what a "how many" question counts
-        (``refusal.counts``): the same word, or one whose vector is close ("calls" ~ "appels"
-        0.75, "employees" ~ "agents" 0.51)."""
-        words = self._word_similarity()
-
-        def same(word: str, unit: str) -> bool:
-            a, b = fold(word), fold(unit)
-            if a == b or (min(len(a), len(b)) >= 5 and a[:5] == b[:5]) or set(tokenize(a)) == set(tokenize(b)) != set():
-                return True
-            return words is not None and words([word], [unit])[0][0] >= UNIT_MATCH_MIN
-
-        return same
+        (``refusal.counts``): the same word in any form, or (with an encoder) a close one."""
+        words = self.words
+        if words is None:
+            return same_form
+        return lambda word, unit: words.same(word, unit, min_similarity=UNIT_MATCH_MIN)
 
     @staticmethod
     def _checked(checker: verify.AnswerChecker, claims: list[str], timings: dict, t0: float) -> Iterator[Event]:

@@ -401,3 +401,25 @@ def test_a_number_counts_the_unit_asked_for_only_when_the_unit_is_next_to_it():
     # a figure far from the unit counts something else
     assert not counts("Allo-Media a levé 8 millions d’euros pour développer son cookie vocal auprès des salariés.",
                       ("salariés",), same=same)
+
+
+def test_word_vectors_match_a_word_in_any_form_or_by_a_close_vector():
+    from rag.wordvectors import WordVectors, same_form
+    from tests.conftest import FakeEmbedder
+
+    assert same_form("appels", "appel") and same_form("Salariés", "salaries") and same_form("created", "création")
+    assert not same_form("agents", "salariés")
+
+    class Counting(FakeEmbedder):
+        calls = 0
+
+        def encode(self, texts):
+            Counting.calls += len(texts)
+            return super().encode(texts)
+
+    words = WordVectors(Counting())
+    assert words.same("téléphone", "telephone", min_similarity=0.99)  # the same word, no vector needed
+    sims = words.similarity(["choice", "choix"], ["choix"])
+    assert abs(sims[1][0] - 1.0) < 1e-5 and sims[0][0] < 0.5
+    words.similarity(["choice"], ["choix"])
+    assert Counting.calls == 2  # each word encoded once
