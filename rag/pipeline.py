@@ -24,7 +24,7 @@ from .prompt import (NEVER_FIRST, NOT_FOUND_SPELLINGS, REFUSAL, STOP, chat_messa
                      trim_unfinished)
 from .lexical import tokenize
 from .records import Answer, Citation, Hit
-from .refusal import Signals, asks_for, counted, counted_numbers, counts, decide, gives, is_nonsense
+from .refusal import Signals, asks_for, counted, counted_numbers, decide, gives, is_nonsense
 from .retrieve import known_word, missing_name, missing_number, retrieve
 from .settings import Settings
 from .wordvectors import WordVectors, same_form
@@ -175,8 +175,9 @@ class Pipeline:
         tallies: set[float] = set()  # the numbers of what the question counts in the passages
         if units:
             same = self._same_word()
-            tallies = set().union(*(counted_numbers(x.text, units, same=same) for x in sents))
-            sents = [replace(x, counts=counts(x.text, units, same=same)) for x in sents]
+            found = [counted_numbers(x.text, units, same=same) for x in sents]
+            tallies = set().union(*found)
+            sents = [replace(x, counts=bool(n)) for x, n in zip(sents, found)]
         excerpts = compose.select(sents, r.hits, question=standalone, budget_chars=int(s.tuned("context_chars")))
         timings["select_ms"] = (time.perf_counter() - t_select) * 1000
         if not excerpts:  # every sentence was filtered out (planted instructions only)
@@ -330,7 +331,7 @@ class Pipeline:
 
     def _same_word(self) -> Callable[[str, str], bool]:
         """Whether a word next to a number names what a "how many" question counts
-        (``refusal.counts``): the same word in any form, or (with an encoder) a close one."""
+        (``refusal.counted_numbers``): the same word in any form, or (with an encoder) a close one."""
         words = self.words
         if words is None:
             return same_form

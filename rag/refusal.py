@@ -152,8 +152,3 @@ def counted_numbers(text: str, units: tuple[str, ...], *, same: Callable[[str, s
         if any(same(w, u) for w in (*after, *before) for u in units):
             out |= numbers(text[start:end])
     return out
-
-
-def counts(text: str, units: tuple[str, ...], *, same: Callable[[str, str], bool]) -> bool:
-    """Some number of ``text`` counts one of ``units`` (``counted_numbers``)."""
-    return bool(counted_numbers(text, units, same=same))

@@ -1,7 +1,8 @@
 """Words compared across languages: the same word in any inflection, or a word whose vector in
 the dense encoder's multilingual space is close ("choice" ~ "choix" 0.95, "calls" ~ "appels"
 0.75). Sentence vectors rate a correct English paraphrase of a long French sentence low; word
-vectors of the same space still pair its words (``support.word_coverage``, ``refusal.counts``).
+vectors of the same space still pair its words (``support.word_coverage``,
+``refusal.counted_numbers``).
 """
 
 from __future__ import annotations
