@@ -4,10 +4,9 @@ Works across languages: an English answer about a French passage is checked by
 - its facts: every number (normalised: "1,2 million" = "1 200 000" = 1.2 million) and every
   name in the answer must appear in the passage it cites (or in the question);
 - its meaning: the answer sentence must be close, in the multilingual embedding space, to a
-  sentence of the passage it cites (the caller passes a similarity function), or its own
-  words must match that sentence's words one by one (``word_coverage``): a sentence encoder
-  rates a correct English paraphrase of a long French sentence low (0.33 for Olivier Duha's
-  proposal), while word vectors of the same space still pair "choice" with "choix".
+  sentence of the passage it cites (the caller passes a similarity function); optionally
+  (off by default), for a claim in another language, its own words may match that sentence's
+  words one by one instead (``word_coverage``: "choice" ~ "choix" by word vector).
 An answer that is an instruction, a URL or a link that the passages do not hold is no answer.
 """
 
@@ -192,28 +191,24 @@ def content_words(text: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-MIN_OWN_WORDS = 1
-
-
 def word_coverage(claim: str, evidence: str, *, question: str, word_similarity: WordSimilarity,
                   min_word_similarity: float) -> float:
     """Share of the claim's own content words (those the question does not hold, in any
     inflection: same stem or same first five letters) found in the
     evidence sentence: the same stem, or a word whose vector (multilingual, from
     ``word_similarity``) is at least ``min_word_similarity`` close ("wages" ~ "salaires").
-    Only across languages (an English claim, a French sentence), and 0 for a claim with fewer
-    than ``MIN_OWN_WORDS`` words of its own."""
+    Only across languages (an English claim, a French sentence), and 0 for a claim with no word
+    of its own."""
     from .prompt import detect_language
+    from .wordvectors import same_form
 
     if detect_language(claim) == detect_language(evidence):
         return 0.0  # within one language the sentence encoder is reliable, and shared stems are cheap:
         # a small model's made-up French sentence reuses the French passage's words
-    asked = set(tokenize(question))
-    prefixes = {fold(w)[:5] for w in content_words(question) if len(w) >= 5}
-    own = [w for w in content_words(claim)  # "proposed" is the question's "propose"
-           if not set(tokenize(w)) <= asked and not (len(w) >= 5 and fold(w)[:5] in prefixes)]
+    asked = content_words(question)
+    own = [w for w in content_words(claim) if not any(same_form(w, a) for a in asked)]  # "proposed" is "propose"
     theirs = content_words(evidence)
-    if len(own) < MIN_OWN_WORDS or not theirs:
+    if not own or not theirs:
         return 0.0  # nothing of its own: a restated question
     stems = set(tokenize(evidence))
     sims = word_similarity(own, theirs)
