@@ -11,6 +11,9 @@ Layout of ``index_dir``::
                          (evidence scoring reads a few rows), with row-vectors-<name>.npy
                          mapping rows to them (see ``rowvectors``)
     bm25/                term counts per chunk (sparse matrix) and the term list
+    terms/               the documents' words with their vectors in the first encoder's space
+                         (a question word the documents never use is searched by its closest
+                         document words: see ``terms``)
 
 An update reads, chunks and embeds only the documents that are new or changed; the chunks,
 rows and vectors of removed or changed ones are deleted in place (FAISS ``remove_ids``, BM25
@@ -44,7 +47,7 @@ from .records import Chunk
 from .settings import Settings
 from .text import sentence_spans
 
-FORMAT_VERSION = 7
+FORMAT_VERSION = 8
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
 
@@ -60,6 +63,7 @@ class IndexData:
     manifest: dict
     path: Path
     row_keys: np.ndarray | None = None  # stable key of each row (ascending): the vector store's ids
+    terms: object | None = None  # terms.TermTable (lexical and dense retrieval both on), else None
 
 
 def _safe_name(name: str) -> str:
@@ -216,6 +220,7 @@ def _build(settings: Settings, prev: IndexData | None, *, target: Path, say: Pro
         chunks = chunkstore.ChunkStore.open(tmp)
         rows, keys, new_texts = _write_rows(settings, tmp, prev, plan, fresh)
         bm25 = _write_bm25(settings, tmp, prev, plan, chunks, fresh)
+        _write_terms(settings, tmp, prev, plan, fresh)
         kinds, qdrant_collection, vector_files, linked = {}, None, {}, set()
         counter = int(prev.manifest.get("segment_counter", 0)) + 1 if prev else 0
         for name in settings.embedder_list if settings.needs_dense else []:
@@ -309,6 +314,22 @@ def _write_bm25(settings: Settings, tmp: Path, prev: IndexData | None, plan: _Pl
         bm25 = Bm25Index.build(_lexical(settings, chunks))
     bm25.save(tmp / "bm25")
     return bm25
+
+
+def _write_terms(settings: Settings, tmp: Path, prev: IndexData | None, plan: _Plan, fresh: list[Chunk]) -> None:
+    """The documents' words with their vectors (first encoder), updated: a removed chunk's words
+    are discounted, only words new to the table are encoded. Only with lexical and dense
+    retrieval both on (the words serve the lexical search, the vectors come from the encoder)."""
+    from . import terms
+    from .embedders import get_embedder
+
+    if not (settings.needs_dense and settings.needs_bm25):
+        return
+    removed = [prev.chunks[int(i)].text for i in np.flatnonzero(~plan.keep_chunk)] if prev else []
+    encoder = settings.embedder_list[0]
+    table = terms.updated(prev.terms if prev else None, removed=removed, added=[c.text for c in fresh],
+                          encode=lambda words: get_embedder(encoder).encode(words), max_words=terms.MAX_WORDS)
+    table.save(tmp / "terms")
 
 
 def _vector_files(manifest: dict, name: str) -> list[str]:
@@ -466,6 +487,7 @@ def load_index(settings: Settings, *, verify: bool = False) -> IndexData:
 
 def _load(settings: Settings, d: Path, manifest: dict, *, verify: bool) -> IndexData:
     from .lexical import Bm25Index
+    from .terms import TermTable
     from .vectorstore import get_store
 
     fix = "run `rag index --rebuild`"
@@ -490,11 +512,13 @@ def _load(settings: Settings, d: Path, manifest: dict, *, verify: bool) -> Index
                     vectors = rowvectors.RowVectors([seg], np.arange(len(seg), dtype=np.int64))
                 dense[name] = (store, vectors)
         bm25 = Bm25Index.load(d / "bm25") if settings.needs_bm25 else None
+        table = TermTable.load(d / "terms") if (d / "terms" / "words.json").exists() else None
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as err:
         raise CorruptIndexError(f"index at {d} is unreadable ({type(err).__name__}: {err}); {fix}") from None
     if len(chunks) != manifest.get("n_chunks") or len(rows) != manifest.get("n_rows") or len(keys) != len(rows):
         raise CorruptIndexError(f"index at {d} does not match its manifest; {fix}")
-    return IndexData(chunks=chunks, rows=rows, dense=dense, bm25=bm25, manifest=manifest, path=d, row_keys=keys)
+    return IndexData(chunks=chunks, rows=rows, dense=dense, bm25=bm25, manifest=manifest, path=d, row_keys=keys,
+                     terms=table)
 
 
 def ensure_index(settings: Settings, *, progress: Progress | None = None) -> IndexData:

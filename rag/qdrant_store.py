@@ -147,10 +147,11 @@ class QdrantRetriever:
     name = "qdrant"
 
     def __init__(self, *, location: Path, url: str | None, api_key: str | None, collection: str, encoder,
-                 rrf_k: int, chunk_of, spans=None, vocabulary=None, candidates: int = 100):
+                 rrf_k: int, chunk_of, spans=None, vocabulary=None, candidates: int = 100, expand=None):
         self.client = _client(location, url, api_key)
         self.chunk_of = chunk_of  # point ids (row keys) -> chunk ids
         self.url, self.spans, self.vocabulary = url, spans, vocabulary
+        self.expand = expand  # document words searched besides the question's own (``terms.Expander``)
         self.collection, self.encoder = collection, encoder
         self.rrf_k, self.candidates = rrf_k, candidates
         self._query: tuple[str, np.ndarray] | None = None
@@ -165,10 +166,11 @@ class QdrantRetriever:
         from qdrant_client import models
 
         from .lexical import tokenize
+        from .retrieve import searched
 
         qvec = [self._qvec(question).tolist()]
         prefetch = [models.Prefetch(query=qvec, using="dense", limit=self.candidates)]
-        ids, _ = term_ids(tokenize(question))
+        ids, _ = term_ids(tokenize(searched(question, self.expand)))
         if ids:
             prefetch.append(models.Prefetch(query=models.SparseVector(indices=ids, values=[1.0] * len(ids)),
                                             using="sparse", limit=self.candidates))

@@ -35,9 +35,10 @@ class Retriever(Protocol):
 class Bm25Retriever:
     name = "bm25"
 
-    def __init__(self, bm25, *, candidates: int = 400):
+    def __init__(self, bm25, *, candidates: int = 400, expand: Callable[[str], list[str]] | None = None):
         self.bm25 = bm25
         self.candidates = candidates
+        self.expand = expand  # the document words to search besides the question's own (``terms.Expander``)
 
     def knows(self, word: str) -> bool:
         return self.bm25.knows(word)
@@ -45,7 +46,7 @@ class Bm25Retriever:
     def rank(self, question: str) -> dict[int, float]:
         """The best ``candidates`` chunks (fusion reads ranks: the tail of a common word's
         postings only costs time)."""
-        scores = self.bm25.scores(question)
+        scores = self.bm25.scores(searched(question, self.expand))
         ids = np.flatnonzero(scores > 0)
         if len(ids) > self.candidates:
             ids = ids[np.argpartition(-scores[ids], self.candidates)[:self.candidates]]
@@ -106,6 +107,23 @@ class DenseRetriever:
         return None
 
 
+def searched(question: str, expand: Callable[[str], list[str]] | None) -> str:
+    """What a lexical retriever searches: the question, and the document words closest to those
+    of its words the documents never use (an English question about French articles)."""
+    return " ".join([question, *expand(question)]) if expand else question
+
+
+def expander(index: IndexData, settings, encoders: dict) -> Callable[[str], list[str]] | None:
+    """Question words → close document words, with the encoder the index's word table was made
+    with (None: no table, no encoder, or ``expand_terms`` 0)."""
+    from .terms import Expander
+
+    name = settings.embedder_list[0] if settings.embedder_list else None
+    if index.terms is None or not settings.expand_terms or name not in encoders:
+        return None
+    return Expander(index.terms, encoders[name].encode, n=settings.expand_terms, min_similarity=settings.expand_min)
+
+
 RetrieverFactory = Callable[[IndexData, "Settings", dict], list[Retriever]]
 
 
@@ -124,11 +142,13 @@ def _qdrant(index: IndexData, settings, encoders: dict) -> list[Retriever]:
 
     return [QdrantRetriever(location=index.path / "qdrant", url=settings.qdrant_url, api_key=key,
                             collection=index.manifest["qdrant_collection"], encoder=enc, rrf_k=settings.rrf_k,
-                            chunk_of=chunk_of, spans=spans, vocabulary=index.bm25)]
+                            chunk_of=chunk_of, spans=spans, vocabulary=index.bm25,
+                            expand=expander(index, settings, encoders))]
 
 
 RETRIEVERS: dict[str, RetrieverFactory] = {
-    "bm25": lambda index, settings, encoders: [Bm25Retriever(index.bm25)] if index.bm25 is not None else [],
+    "bm25": lambda index, settings, encoders: [Bm25Retriever(index.bm25, expand=expander(index, settings, encoders))]
+    if index.bm25 is not None else [],
     "dense": lambda index, settings, encoders: [DenseRetriever(n, *index.dense[n], index.rows, enc, keys=index.row_keys)
                                                 for n, enc in encoders.items() if n in index.dense],
     "qdrant": _qdrant,

@@ -140,8 +140,13 @@ def test_add_and_remove_documents_update_the_index(settings, monkeypatch):
                                                  ("bad.pdf", b"%PDF-1.4 garbage")])
     assert report.added == ["zorglub.pdf"] and len(report.rejected) == 2
     assert not (settings.seeds_dir.parent / "x.txt").exists()
-    # only the new document was embedded; the others kept their vectors
-    assert encoded and all("Zorglub" in t or "recruter" in t or "Tulle" in t for t in encoded)
+    # only the new document was embedded, and only its words the others do not use: the others
+    # kept their vectors
+    sentences = [t for t in encoded if " " in t]
+    assert sentences and all("Zorglub" in t or "recruter" in t or "Tulle" in t for t in sentences)
+    assert sorted(t for t in encoded if " " not in t) == ["prévoit", "tulle", "zorglub"]
+    words = load_index(settings).terms
+    assert words.knows("zorglub") and words.knows("conseillers")
     pipe = Pipeline(settings, llm=FakeLLM("Zorglub emploie 321 conseillers à Tulle [1]."))
     docs = {d.source: d for d in collection.documents(pipe.index.manifest)}
     assert docs["zorglub.pdf"].pages == 1 and docs["zorglub.pdf"].chunks >= 1
@@ -152,6 +157,8 @@ def test_add_and_remove_documents_update_the_index(settings, monkeypatch):
     pipe.reload_index()
     assert "zorglub.pdf" not in pipe.index.manifest["articles"]
     assert all(c.source != "zorglub.pdf" for c in load_index(settings).chunks)
+    words = load_index(settings).terms
+    assert not words.knows("zorglub") and words.knows("conseillers")  # its own words left with it
     answer = pipe.ask("Combien de conseillers Zorglub emploie-t-elle à Tulle ?")
     assert all(c.chunk.source != "zorglub.pdf" for c in answer.citations)
     with pytest.raises(DocumentError, match="no document"):

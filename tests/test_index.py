@@ -143,7 +143,9 @@ def test_update_equals_a_full_build_and_embeds_only_what_changed(settings, tmp_p
     assert "999_new.txt" in sources and "003_e5224338ae456596.txt" not in sources
     new_rows = [i for i, (c, _, _) in enumerate(updated.rows.tolist())
                 if updated.chunks[c].source in ("999_new.txt", changed.name)]
-    assert 0 < len(embedded) <= len(new_rows) < len(updated.rows)
+    rows_embedded = [t for t in embedded if " " in t]  # the rest are words new to the word table
+    assert 0 < len(rows_embedded) <= len(new_rows) < len(updated.rows)
+    assert {t for t in embedded if " " not in t} <= {"brest", "fibre", "optique", "spécialisés", "webaide"}
     assert list(updated.row_keys) == sorted(updated.row_keys)
     assert (np.diff(updated.rows[:, 0]) >= 0).all()  # rows stay in chunk order (span lookup bisects)
 
@@ -151,6 +153,9 @@ def test_update_equals_a_full_build_and_embeds_only_what_changed(settings, tmp_p
     build_index(full, full=True)
     scratch = load_index(full)
     assert _signature_of(updated) == _signature_of(scratch)
+    assert updated.terms.words == scratch.terms.words and "webaide" in updated.terms.words
+    assert updated.terms.counts.tolist() == scratch.terms.counts.tolist()
+    assert np.allclose(updated.terms.vectors, scratch.terms.vectors, atol=1e-3)
     for q in ("Que propose Olivier Duha ?", "Combien de conseillers à Brest ?", "Webaide", "fibre optique"):
         a = updated.bm25.scores(q)
         b = scratch.bm25.scores(q)
