@@ -228,13 +228,23 @@ def missing_number(question: str, hits: list[Hit]) -> bool:
     return any(f" {n} " not in texts for n in re.findall(r"\b\d+\b", fold(question)))
 
 
-def missing_name(question: str, hits: list[Hit]) -> set[str]:
+MAX_DOCUMENT_CHUNKS = 2000  # chunks of the retrieved documents read for the names check
+
+
+def missing_name(question: str, hits: list[Hit], chunks=None) -> set[str]:
     """Names the question asks about (a company, a country, a person) that no retrieved passage,
-    its header or title holds, nor in a known French form ("Morocco" = "Maroc"): the passages
-    cannot say anything about them."""
+    its header or title holds, nor, with ``chunks`` (the index's), any other passage of the same
+    documents (an interview names the person interviewed once, in its introduction), nor in a
+    known French form ("Morocco" = "Maroc"): the passages cannot say anything about them."""
     from .support import unsupported_names
 
-    text = " ".join(f"{h.chunk.title} {_month(h.chunk.date)} {h.chunk.indexed_text}" for h in hits)
+    read = [h.chunk for h in hits]
+    if chunks is not None and hits:
+        sources = {h.chunk.source for h in hits}
+        ids = (np.flatnonzero(chunks.keep_mask(sources)) if hasattr(chunks, "keep_mask")
+               else [c.id for c in chunks if c.source in sources])
+        read += [chunks[int(i)] for i in ids[:MAX_DOCUMENT_CHUNKS]]
+    text = " ".join(f"{c.title} {_month(c.date)} {c.indexed_text}" for c in read)
     return unsupported_names(question, text, cognates=True)
 
 

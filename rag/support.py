@@ -127,17 +127,31 @@ def _name_tokens(text: str) -> set[str]:
     return toks
 
 
+def _acronyms(text: str) -> set[str]:
+    """Words written in capitals, two to five letters ("AI", "SNCF", "TPE"), folded."""
+    return {fold(w) for w in re.findall(r"\b[A-ZÀ-Ý]{2,5}\b", text)}
+
+
 def unsupported_names(claim: str, evidence: str, *, question: str = "", cognates: bool = False) -> set[str]:
     """Name words (capitalised, not sentence-initial) of the claim absent from evidence and question.
     A word matches a longer word of the evidence by prefix (plural, feminine: "Teleperformance's");
+    a short one in capitals ("AI", "TPE") only the same capitals;
     with ``cognates``, also a word of the evidence in another language's form ("Responsibility" for
     "Responsabilité", "Efficiency" for "efficacité": a word of five letters or more sharing its first five)."""
     have = set(fold(evidence).split()) | set(fold(question).split())
     stems = {h[:5] for h in fold(evidence).split() if len(h) >= 5} if cognates else set()
+    # a name in capitals is found only in capitals: "AI" is not the "ai" of "j'ai"
+    capitals, found_capitals = _acronyms(claim), _acronyms(evidence) | _acronyms(question)
     out = set()
     for t in _name_tokens(claim):
-        forms = [t, *NAME_TRANSLATIONS.get(t, []), t.removesuffix("s")]
-        if not any(f in have or any(h.startswith(f) for h in have if len(f) >= 4) for f in forms) \
+        short_capitals = t in capitals and len(t) <= 3
+
+        def present(f: str) -> bool:
+            if short_capitals and len(f) <= 3:
+                return f in found_capitals
+            return f in have or (len(f) >= 4 and any(h.startswith(f) for h in have))
+
+        if not any(present(f) for f in (t, *NAME_TRANSLATIONS.get(t, []), t.removesuffix("s"))) \
                 and not (len(t) >= 5 and t[:5] in stems):
             out.add(t)
     return out

@@ -271,6 +271,23 @@ def test_a_name_asked_about_is_missing_only_when_no_form_of_it_is_in_the_passage
     assert missing_name("Who wrote the March 2014 editorial?", dated) == {"march"}
 
 
+def test_a_name_of_the_retrieved_passages_documents_counts_and_short_capitals_match_only_capitals():
+    from rag.retrieve import missing_name
+
+    def chunk(i, source, text):
+        return Chunk(id=i, source=source, title="Entretien", date=None, start=0, end=len(text), text=text, header="")
+    chunks = [chunk(0, "a.txt", "Maxence d'Espeuilles a fondé OpenAccess."), chunk(1, "a.txt", "J'ai résilié ma ligne."),
+              chunk(2, "b.txt", "Le salon Stratégie Clients ouvre à Paris.")]
+    hits = [Hit(chunk=chunks[1], score=1.0)]
+    question = "Why did Maxence d'Espeuilles cancel his landline?"
+    assert missing_name(question, hits) == {"maxence", "espeuilles"}  # not in the passage itself
+    assert missing_name(question, hits, chunks) == set()  # the interview names him in its introduction
+    assert missing_name("What did they say at Stratégie Clients?", hits, chunks) == {"strategie", "clients"}
+    assert missing_name("Which AI chatbot does OpenAccess use?", hits, chunks) == {"ai"}  # not the "ai" of "j'ai"
+    assert support.unsupported_names("The TPE heads called [1].", "2000 appels de dirigeants de TPE.") == set()
+    assert support.unsupported_names("Amazon uses AI [1].", "L'IA chez Amazon.") == set()  # a known French form
+
+
 def test_the_first_sentence_shown_must_rest_on_a_sentence_that_matches_the_question():
     """A fluent answer built on a side sentence (the editor's name, for "who is Didier Ferrier?")
     is dropped, so the answer falls back to quoting; later sentences may rest on any sentence."""
