@@ -160,7 +160,8 @@ class Pipeline:
         base = dict(question=question, retrieved=r.hits, models=self.models, relevance=r.relevance, language=lang,
                     standalone_question=standalone if standalone != question else None)
         signals = Signals(relevance=r.relevance if r.hits else 0.0, nonsense=is_nonsense(standalone, known=lambda w: known_word(retrievers, w)),
-                          missing_number=bool(r.hits) and missing_number(standalone, r.hits),
+                          # the numbers the user wrote, not those a follow-up's context carried over
+                          missing_number=bool(r.hits) and missing_number(question, r.hits),
                           missing_names=tuple(sorted(missing_name(standalone, r.hits, index.chunks))) if r.hits else ())
         limits = {"relevance_min": s.tuned("refuse_below"), "not_found_max": s.tuned("not_found_max")}
         decision = decide(signals, **limits)

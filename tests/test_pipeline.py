@@ -74,6 +74,15 @@ def test_followup_uses_history(settings):
     assert "mandataires" in answer.standalone_question
 
 
+def test_a_number_carried_over_from_the_conversation_is_not_a_number_asked_about(settings):
+    """The follow-up rules append the previous turn's topic, a year included; only the numbers
+    the user wrote must be in a passage."""
+    pipe = _pipe(settings.model_copy(update={"refuse_below": 0.0}), "Olivier Duha propose un modèle [1].")
+    own = pipe.ask("Et que propose-t-il ?", history=["Qui parlait aux assises de 1987 ?"])
+    assert "1987" in own.standalone_question and own.refusal_reason != "the number asked about is in no passage"
+    assert pipe.ask("Que propose Olivier Duha en 1987 ?").refusal_reason == "the number asked about is in no passage"
+
+
 def test_streams_tokens_before_the_answer(settings):
     pipe = _pipe(settings, "Un deux trois [1].")
     kinds = [e.kind for e in pipe.stream("Que propose Olivier Duha ?")]
