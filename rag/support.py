@@ -127,9 +127,9 @@ def _name_tokens(text: str) -> set[str]:
     return toks
 
 
-def _acronyms(text: str) -> set[str]:
-    """Words written in capitals, two to five letters ("AI", "SNCF", "TPE"), folded."""
-    return {fold(w) for w in re.findall(r"\b[A-ZÀ-Ý]{2,5}\b", text)}
+def _short_capitals(text: str) -> set[str]:
+    """Words of two or three letters written in capitals ("AI", "TPE"), folded."""
+    return {fold(w) for w in re.findall(r"\b[A-ZÀ-Ý]{2,3}\b", text)}
 
 
 def unsupported_names(claim: str, evidence: str, *, question: str = "", cognates: bool = False) -> set[str]:
@@ -141,13 +141,13 @@ def unsupported_names(claim: str, evidence: str, *, question: str = "", cognates
     have = set(fold(evidence).split()) | set(fold(question).split())
     stems = {h[:5] for h in fold(evidence).split() if len(h) >= 5} if cognates else set()
     # a name in capitals is found only in capitals: "AI" is not the "ai" of "j'ai"
-    capitals, found_capitals = _acronyms(claim), _acronyms(evidence) | _acronyms(question)
+    capitals, found_capitals = _short_capitals(claim), _short_capitals(evidence) | _short_capitals(question)
     out = set()
     for t in _name_tokens(claim):
-        short_capitals = t in capitals and len(t) <= 3
+        in_capitals = t in capitals
 
         def present(f: str) -> bool:
-            if short_capitals and len(f) <= 3:
+            if in_capitals and len(f) <= 3:
                 return f in found_capitals
             return f in have or (len(f) >= 4 and any(h.startswith(f) for h in have))
 
