@@ -241,8 +241,10 @@ class Pipeline:
                                         not_found=p_not)
                 return
             hint = "" if is_not_found(generated) else cit.strip_markers(generated)
-            # "how many X?": only a sentence with a number of X answers (not any figure)
-            only = (lambda x: x.counts) if units else None
+            # a question that asks for a figure, a share, a sum or a date is answered by a sentence
+            # that gives one (for "how many X?", a number of X), not by the best-matching other one
+            only = (lambda x: x.counts) if units else (
+                (lambda x: gives(kind, x.text, question=standalone)) if kind else None)
             text, cites, quoted = self._quote(excerpts, standalone, lang, hint=hint, only=only)
             if not quoted or not complete(text):
                 what = f"number of {' '.join(units)}" if units else kind

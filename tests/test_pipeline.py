@@ -357,3 +357,14 @@ def test_how_many_is_not_answered_by_another_figure_of_the_passage(settings):
     assert out.extractive and "700 délégués" in out.answer and out.dropped == ["Le syndicat Zorglub compte 1998 délégués [1]."]
     out = _lenient(settings, "Le syndicat Zorglub compte 700 délégués [1].", retrievers="bm25").ask(q)
     assert not out.extractive and out.answer == "Le syndicat Zorglub compte 700 délégués [1]."
+
+
+def test_a_share_is_quoted_from_the_sentence_that_gives_a_percentage(settings):
+    """The model's answer is unsupported; of the passage's sentences, the one that matches the
+    question best gives no percentage: the quote is the one that does, not that one."""
+    text = ("Le syndicat Zorglub défend la part des appels traités par les téléconseillers du syndicat Zorglub. "
+            "Parmi eux, 40 % portaient sur la paie.\n")
+    (settings.seeds_dir / "zz_zorglub.txt").write_text(text, encoding="utf-8")
+    q = "Quelle part des appels traités par les téléconseillers du syndicat Zorglub portait sur la paie ?"
+    out = _lenient(settings, "Le syndicat Zorglub défend les appels [1].", support_min=0.99, retrievers="bm25").ask(q)
+    assert not out.refused and out.extractive and "40 %" in out.answer.split("»")[0]
