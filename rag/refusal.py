@@ -75,6 +75,7 @@ _ASKS_NUMBER = re.compile(
     + _WHAT_IS + r"turnover\b")
 # matched against the lower-cased text (``fold`` drops the symbols)
 _PERCENT = re.compile(r"%|\b(pour ?cent|per ?cent|moiti[ée]|tiers|quart|half|third|quarter)\b")
+_ARTICLE = re.compile(r"\b(un|une|one)\b", re.IGNORECASE)
 _CURRENCY = re.compile(r"[€$£]|\b(euros?|dollars?|francs?|dirhams?|livres sterling|pounds?)\b")
 # "when" as the question word (not "what did he say when…"), or an explicit year or date
 _ASKS_DATE = re.compile(r"^(and |et )?(when|quand)\b|\b(in what year|what year|en quelle annee|quelle annee|"
@@ -106,7 +107,9 @@ def gives(kind: str | None, answer: str, *, question: str) -> bool:
     lower = text.lower()
     if kind == "percent":
         return bool(_PERCENT.search(lower))
-    new = bool(numbers(text) - numbers(question))
+    # "un", "une", "one" are mostly articles ("une chose"), not a figure; a date is written in digits
+    figures = _ARTICLE.sub(" ", text) if kind != "date" else " ".join(re.findall(r"\d[\d\s.,]*", text))
+    new = bool(numbers(figures) - numbers(question))
     if kind == "money":
         return new and bool(_CURRENCY.search(lower))
     return new or (kind == "date" and bool(_MONTHS.search(fold(text))))

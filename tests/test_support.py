@@ -199,6 +199,11 @@ def test_an_answer_gives_a_figure_only_when_it_holds_one_the_question_does_not()
     assert not gives("number", "Beaucoup d'appels [12].", question=q)  # a marker is not a figure
     assert gives("date", "Elle sera lancée en juin prochain [1].", question="Quand sera-t-elle lancée ?")
     assert gives(None, "Anything.", question=q)
+    # "un"/"une" are articles, not figures; a date is in digits or a month
+    assert not gives("number", "« Une chose a considérablement évolué » [1]", question=q)
+    assert gives("number", "Deux centres d'appels [1].", question=q)
+    assert not gives("date", "Une chose a évolué, deux fois [1].", question="En quelle année a-t-elle été fondée ?")
+    assert gives("date", "Elle a été fondée en 2007 [1].", question="En quelle année a-t-elle été fondée ?")
 
 
 def test_a_share_is_answered_by_a_percentage_and_a_price_by_an_amount_of_money():
