@@ -240,10 +240,10 @@ def missing_name(question: str, hits: list[Hit], chunks=None) -> set[str]:
 
     read = [h.chunk for h in hits]
     if chunks is not None and hits:
-        sources = {h.chunk.source for h in hits}
+        sources, seen = {h.chunk.source for h in hits}, {h.chunk.id for h in hits}
         ids = (np.flatnonzero(chunks.keep_mask(sources)) if hasattr(chunks, "keep_mask")
                else [c.id for c in chunks if c.source in sources])
-        read += [chunks[int(i)] for i in ids[:MAX_DOCUMENT_CHUNKS]]
+        read += [chunks[int(i)] for i in ids[:MAX_DOCUMENT_CHUNKS] if int(i) not in seen]  # each chunk read once
     text = " ".join(f"{c.title} {_month(c.date)} {c.indexed_text}" for c in read)
     return unsupported_names(question, text, cognates=True)
 
