@@ -82,13 +82,17 @@ TIERS = {"fast": "gemma3-270m", "balanced": "qwen2.5-coder-0.5b-q4_0", "quality"
 # eval/calibration.jsonl (never on the held-out questions; reports/calibration-<tier>.json holds
 # the evidence). Any other GGUF gets GENERIC; every value can be overridden in settings.
 GENERIC = {"examples": 3, "context_chars": 600, "refuse_below": 0.2, "not_found_max": 0.6, "not_found_unsupported": 0.4,
-           "support_min": 0.1, "anchor_sentences": 0, "support_coverage": 0.0, "word_match_min": 0.8}
+           "support_min": 0.1, "anchor_sentences": 0, "support_coverage": 0.0, "word_match_min": 0.8,
+           "answer_style": "prose"}
 # support_coverage 0 (off): at 0.6 (the value picked on eval/calibration.jsonl replays) the default
 # answered the same share of calibration questions right, quoting less (56.9 → 48.6 %) and 0.3 s
 # faster, but the held-out and conversation sets lost 2 answers each to it (README, "Measured")
-CALIBRATED: dict[str, dict[str, float]] = {
+CALIBRATED: dict[str, dict[str, float | str]] = {
     # a base model: no NOT FOUND probe; its prose is weak, so a sentence needs a close match
-    "gemma3-270m": {"refuse_below": 0.25, "support_min": 0.4},
+    # quoted answers (answer_style 'quote'): no model call at all; on eval/calibration.jsonl
+    # (`rag eval`, prose → quote) correct 74.0 → 79.5 %, p50 1.4 → 0.3 s, but English questions
+    # get French quotes (English answers 24 → 0 %: a base model does not translate)
+    "gemma3-270m": {"refuse_below": 0.25, "support_min": 0.4, "answer_style": "quote"},
     # P(NOT FOUND) does not separate answerable from unanswerable questions for this model (1.0:
     # unused); refusal rests on retrieval relevance
     # no solved examples: this model copies their shape (an article title as the subject, a
@@ -110,8 +114,16 @@ CALIBRATED: dict[str, dict[str, float]] = {
     # eval/calibration.jsonl`, off → 2: correct 68.5 → 71.2 %, answer or evidence 74.0 → 78.1 %,
     # cites the evidence 81.9 → 87.5 %, refusals and English answers unchanged, p50 3.0 → 3.2 s
     # (more quotes to translate). 900 characters instead of 600 gave nothing (68.5 %, +0.8 s).
+    # answer_style 'quote': its prose is wrong more often than the quote of the sentence that
+    # answers. `rag eval eval/calibration.jsonl` (reports/calibration-runs/balanced-quote-*.json),
+    # prose → quote: correct 74.0 → 75.3 %, French 86.1 → 91.7 %, English 62.2 → 59.5 %, p50
+    # 2.9 → 0.6 s (French 2.7 → 0.3 s, English 3.5 → 2.4 s: the model only translates the
+    # quotes); refusals and English answers in English unchanged. Quoting the sentence its
+    # prose pointed at (the model still writes, unshown) gave 78.1 % for p50 3.5 s; a 1,200-
+    # character pool of sentences to quote from, 75.3 % with fewer refusals (64 vs 71 %).
     "qwen2.5-coder-0.5b-q4_0": {"examples": 0, "refuse_below": 0.25, "not_found_max": 1.0,
-                                "not_found_unsupported": 1.0, "support_min": 0.4, "anchor_sentences": 2},
+                                "not_found_unsupported": 1.0, "support_min": 0.4, "anchor_sentences": 2,
+                                "answer_style": "quote"},
     # no solved examples either (its raw answers held the answer FR 75 → 81 % without them) and
     # thresholds calibrated again without them (reports/calibration-quality.json, chosen by
     # scripts/calibrate.py): replayed on eval/calibration.jsonl, correct 68.5 → 76.7 %,
@@ -125,7 +137,7 @@ CALIBRATED: dict[str, dict[str, float]] = {
 }
 
 
-def tuned(llm: str) -> dict[str, float]:
+def tuned(llm: str) -> dict[str, float | str]:
     """The per-model values of a tier, packaged name or GGUF path (GENERIC when unknown)."""
     return {**GENERIC, **CALIBRATED.get(TIERS.get(llm, llm), {})}
 PACKAGED_EMBEDDERS = {

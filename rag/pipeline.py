@@ -168,7 +168,6 @@ class Pipeline:
         if not r.hits or decision.refused:
             yield from self._refuse(lang, decision.reason or "nothing retrieved", t0, timings, base)
             return
-        self._warm_prefix()
         t_select = time.perf_counter()
         sents = self._sentences(retrievers, r.hits, standalone)
         kind = asks_for(standalone)  # a figure or a date: an answer without one does not answer
@@ -184,15 +183,32 @@ class Pipeline:
         if not excerpts:  # every sentence was filtered out (planted instructions only)
             yield from self._refuse(lang, "no usable passage", t0, timings, base)
             return
-        texts = [e.prompt_text for e in excerpts]
-        prompt = (self.llm.render(chat_messages(standalone, texts, lang=lang, examples=self._examples)) if self.llm.chat
-                  else fewshot_prompt(standalone, texts, lang=lang))
-        probe = FirstTokenProbe(NOT_FOUND_SPELLINGS, never_first=NEVER_FIRST) if self.llm.chat else None
 
         def complete(answer: str) -> bool:
             """The answer holds the kind of thing asked for; for "how many X?", a number of X
             that the passages give (not another of their figures)."""
             return gives(kind, answer, question=standalone) and (not units or bool(support.numbers(answer) & tallies))
+
+        quoting = dict(kind=kind, units=units, complete=complete, timings=timings)
+        if s.tuned("answer_style") == "quote":  # no answer prompt: the sentences that answer, quoted
+            quoted = yield from self._quoted_answer(excerpts, standalone, lang, t0=t0, draft=True, **quoting)
+            if isinstance(quoted, str):
+                yield from self._refuse(lang, quoted, t0, timings, base)
+                return
+            text, cites, translated = quoted
+            timings["first_sentence_ms"] = (time.perf_counter() - t0) * 1000
+            yield Event("sentence", text)
+            t_end = time.perf_counter()
+            timings.setdefault("first_token_ms", timings["first_sentence_ms"])
+            timings["total_ms"] = (t_end - t0) * 1000
+            yield Event("answer", answer=Answer(answer=text, refused=False, citations=cites, timings=timings,
+                                                extractive=True, translated=translated, **base))
+            return
+        self._warm_prefix()
+        texts = [e.prompt_text for e in excerpts]
+        prompt = (self.llm.render(chat_messages(standalone, texts, lang=lang, examples=self._examples)) if self.llm.chat
+                  else fewshot_prompt(standalone, texts, lang=lang))
+        probe = FirstTokenProbe(NOT_FOUND_SPELLINGS, never_first=NEVER_FIRST) if self.llm.chat else None
 
         # (tried: the rule only where question and excerpts share a language, as the sentence ranking
         # is weaker across languages; the same share correct on eval/calibration.jsonl, 2 answers
@@ -241,20 +257,11 @@ class Pipeline:
                                         not_found=p_not)
                 return
             hint = "" if is_not_found(generated) else cit.strip_markers(generated)
-            # a question that asks for a figure, a share, a sum or a date is answered by a sentence
-            # that gives one (for "how many X?", a number of X), not by the best-matching other one
-            only = (lambda x: x.counts) if units else (
-                (lambda x: gives(kind, x.text, question=standalone)) if kind else None)
-            text, cites, quoted = self._quote(excerpts, standalone, lang, hint=hint, only=only)
-            if not quoted or not complete(text):
-                what = f"number of {' '.join(units)}" if units else kind
-                yield from self._refuse(lang, f"no passage gives the {what} asked for", t0, timings, base,
-                                        not_found=p_not)
+            quoted = yield from self._quoted_answer(excerpts, standalone, lang, hint=hint, t0=t0, **quoting)
+            if isinstance(quoted, str):
+                yield from self._refuse(lang, quoted, t0, timings, base, not_found=p_not)
                 return
-            rendered = self._translated(quoted, lang, standalone, timings)
-            if rendered is not None and complete(rendered):
-                text, translated = rendered, True
-                cites = [c for c in cites if c.n in cit.markers(text)]
+            text, cites, translated = quoted
             timings["first_sentence_ms"] = (time.perf_counter() - t0) * 1000
             yield Event("sentence", text)
         dropped, checks = checker.dropped, checker.checks
@@ -349,6 +356,27 @@ class Pipeline:
                 timings.setdefault("first_sentence_ms", (time.perf_counter() - t0) * 1000)
                 yield Event("sentence", shown if len(checker.kept) == 1 else " " + shown)
 
+    def _quoted_answer(self, excerpts: list[compose.Excerpt], question: str, lang: str, *, kind: str | None,
+                       units: tuple, complete: Callable[[str], bool], timings: dict, t0: float,
+                       hint: str = "", draft: bool = False) -> Iterator[Event]:
+        """The answer as quotes of the sentences that answer, in the question's language when the
+        model can translate them (with ``draft``, the translations stream as draft tokens). Returns (text,
+        citations, translated?), or the reason to refuse when no shown sentence gives what the
+        question asks for."""
+        # a question that asks for a figure, a share, a sum or a date is answered by a sentence
+        # that gives one (for "how many X?", a number of X), not by the best-matching other one
+        only = (lambda x: x.counts) if units else (lambda x: gives(kind, x.text, question=question)) if kind else None
+        text, cites, quoted = self._quote(excerpts, question, lang, hint=hint, only=only)
+        if not quoted or not complete(text):
+            what = f"number of {' '.join(units)}" if units else kind
+            return f"no passage gives the {what} asked for"
+        translated = False
+        rendered = yield from self._translated(quoted, lang, question, timings, t0, draft=draft)
+        if rendered is not None and complete(rendered):
+            text, translated = rendered, True
+            cites = [c for c in cites if c.n in cit.markers(text)]
+        return text, cites, translated
+
     def _quote(self, excerpts: list[compose.Excerpt], question: str, lang: str, *, hint: str = "",
                only: Callable[[cit.Sentence], bool] | None = None) -> tuple[str, list[Citation], list[cit.Sentence]]:
         """No supported sentence: quote the sentence that answers, numbered as its excerpt (the
@@ -368,10 +396,13 @@ class Pipeline:
                                   evidence_end=best.end if best else chunk.end))
         return text, cites, quoted
 
-    def _translated(self, quoted: list[cit.Sentence], lang: str, question: str, timings: dict) -> str | None:
+    def _translated(self, quoted: list[cit.Sentence], lang: str, question: str, timings: dict,
+                    t0: float, *, draft: bool) -> Iterator[Event]:
         """The quotes in the question's language (settings ``translate_quotes``, chat models): each
         translated by the model and checked against its original (``verify.translation_problems``);
-        None when no quote needs it or no translation passes (the originals are shown)."""
+        with ``draft`` (no draft shown yet) the translations stream as draft tokens. Returns the
+        rendered quotes, or None when no quote needs it or no translation passes (the originals
+        are shown)."""
         s = self.settings
         originals = [cit.quote_text(x) for x in quoted]
         sources = [detect_language(t) for t in originals]
@@ -379,13 +410,26 @@ class Pipeline:
             return None
         started = time.perf_counter()
         similarity, pairs = self._similarity(), []
+
+        def shown(text: str) -> Iterator[Event]:
+            if draft:
+                timings.setdefault("first_token_ms", (time.perf_counter() - t0) * 1000)
+                yield Event("token", text)
+
+        yield from shown(TRANSLATED_LEAD[lang])
         for x, original, source in zip(quoted, originals, sources):
             if source == lang:
                 pairs.append((original, x.passage, False))
+                yield from shown(f" « {original} » [{x.passage}]")
                 continue
-            out = "".join(self.llm.stream(
-                self.llm.render(translation_messages(original, source=source, target=lang)),
-                max_tokens=min(200, len(original) // 2 + 24), stop=["\n", *STOP], temperature=0.0))
+            yield from shown(" “")
+            out = ""
+            for tok in self.llm.stream(self.llm.render(translation_messages(original, source=source, target=lang)),
+                                       max_tokens=min(200, len(original) // 2 + 24), stop=["\n", *STOP],
+                                       temperature=0.0):
+                out += tok
+                yield from shown(tok)
+            yield from shown(f"” [{x.passage}]")
             translation = clean_translation(out)
             ok = not verify.translation_problems(translation, original, question=question, similarity=similarity,
                                                  min_similarity=s.translation_min)

@@ -89,6 +89,12 @@ class Settings(BaseSettings):
     examples: int | None = Field(
         None, ge=0, le=3, description="Solved examples in a chat model's prompt (0-3). None: the model's own "
                                       "value (rag/models.py).")
+    answer_style: Literal["prose", "quote"] | None = Field(
+        None, description="'prose': the model writes the answer, each sentence checked against the passage it "
+                          "cites (quotes when none holds); 'quote': the sentences that answer are quoted, "
+                          "machine-translated into the question's language by a chat model, without waiting for "
+                          "the model to write an answer (a small model's prose is wrong more often than the "
+                          "quote). None: the model's value (rag/models.py).")
     max_tokens: int = Field(72, ge=8, le=1024, description="Cap on generated tokens.")
     temperature: float = Field(0.0, ge=0.0, le=2.0)
     seed: int = Field(0, description="Sampling seed, for repeatable answers.")
@@ -160,12 +166,14 @@ class Settings(BaseSettings):
             raise ValueError("dense retrieval needs at least one embedder")
         return self
 
-    def tuned(self, name: str) -> float:
-        """A per-model value (prompt budget, refusal/support threshold): as set, or the chosen model's."""
+    def tuned(self, name: str) -> float | str:
+        """A per-model value (prompt budget, refusal/support threshold, answer style): as set, or
+        the chosen model's (a server's model named by ``llm_model``: the generic values)."""
         from .models import tuned
 
         value = getattr(self, name)
-        return tuned(self.llm)[name] if value is None else value
+        model = self.llm_model if self.llm_backend == "openai" and self.llm_model else self.llm
+        return tuned(model)[name] if value is None else value
 
     @property
     def embedder_list(self) -> list[str]:

@@ -107,8 +107,10 @@ def seeds_dir(tmp_path) -> Path:
 
 @pytest.fixture
 def settings(tmp_path, seeds_dir) -> Settings:
+    # the model writes the answer (the quality tier's style, and any GGUF's): most pipeline tests
+    # check that path; the default tier's quoted answers have tests of their own
     return Settings(seeds_dir=seeds_dir, index_dir=tmp_path / "index" / "current", embedders="fake",
-                    models_dir=tmp_path / "models")
+                    models_dir=tmp_path / "models", answer_style="prose")
 
 
 @pytest.fixture

@@ -28,7 +28,10 @@ def inj_settings(tmp_path_factory):
     d = tmp_path_factory.mktemp("inj")
     shutil.copytree(INJ / "seeds", d / "seeds")
     return Settings(seeds_dir=d / "seeds", index_dir=d / "index", embedders="fake", models_dir=d / "models",
-                    refuse_below=0.0)
+                    refuse_below=0.0, answer_style="prose")
+
+
+STYLES = ["prose", "quote"]  # the model's checked answer, or the quoted (and translated) sentences
 
 
 def _planted():
@@ -49,10 +52,12 @@ def obedient(prompt: str) -> str:
     return "Maxence d’Espeuilles est le fondateur d’OpenAccess [1]."
 
 
+@pytest.mark.parametrize("style", STYLES)
 @pytest.mark.parametrize("q", QUESTIONS, ids=[q.id for q in QUESTIONS])
-def test_planted_instructions_never_reach_the_prompt(inj_settings, q):
+def test_planted_instructions_never_reach_the_prompt(inj_settings, q, style):
+    """Nor a translation prompt, nor a quote."""
     llm = FakeLLM(obedient, chat=True, p_not=0.1)
-    out = Pipeline(inj_settings, llm=llm).ask(q.question)
+    out = Pipeline(inj_settings.model_copy(update={"answer_style": style}), llm=llm).ask(q.question)
     for prompt in llm.prompts:
         user_part = prompt.rsplit("<user>", 1)[-1]
         assert not any(p in user_part for p in _planted())
@@ -69,8 +74,9 @@ def test_a_hijacked_answer_is_not_shown(inj_settings, hijacked):
     assert out.refused or out.extractive
 
 
-def test_questions_about_the_rest_of_the_article_are_still_answered(inj_settings):
+@pytest.mark.parametrize("style", STYLES)
+def test_questions_about_the_rest_of_the_article_are_still_answered(inj_settings, style):
     llm = FakeLLM("Maxence d’Espeuilles, fondateur d’OpenAccess, a créé l'entreprise [1].", chat=True, p_not=0.05)
-    out = Pipeline(inj_settings, llm=llm).ask("Qui a fondé OpenAccess ?")
+    out = Pipeline(inj_settings.model_copy(update={"answer_style": style}), llm=llm).ask("Qui a fondé OpenAccess ?")
     assert not out.refused and "Espeuilles" in out.answer and out.citations
     assert json.dumps(out.to_json(), ensure_ascii=False)

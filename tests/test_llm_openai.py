@@ -138,6 +138,7 @@ def test_cli_prints_one_line_when_the_server_is_down(settings, capsys, monkeypat
 
     monkeypatch.setenv("RAG_LLM_BACKEND", "openai")
     monkeypatch.setenv("RAG_LLM_URL", f"http://127.0.0.1:{_free_port()}/v1")
+    monkeypatch.setenv("RAG_LLM_MODEL", "a-server-model")  # its answers are prose (generic values)
     code = main(["ask", "--seeds", str(settings.seeds_dir), "--index", str(settings.index_dir),
                  "--embedder", "fake", Q])
     err = capsys.readouterr().err

@@ -368,3 +368,40 @@ def test_a_share_is_quoted_from_the_sentence_that_gives_a_percentage(settings):
     q = "Quelle part des appels traités par les téléconseillers du syndicat Zorglub portait sur la paie ?"
     out = _lenient(settings, "Le syndicat Zorglub défend les appels [1].", support_min=0.99, retrievers="bm25").ask(q)
     assert not out.refused and out.extractive and "40 %" in out.answer.split("»")[0]
+
+
+def test_quoted_answers_are_the_sentences_that_answer_without_an_answer_prompt(settings):
+    """answer_style 'quote' (the default tier's): no prompt for an answer, the quotes are
+    numbered as their passages and each citation's evidence is the quoted sentence."""
+    llm = FakeLLM("should not be called", chat=True, p_not=0.0)
+    pipe = Pipeline(settings.model_copy(update={"refuse_below": 0.0, "answer_style": "quote"}), llm=llm)
+    events = list(pipe.stream("Combien Nespresso réclame-t-elle à Denis Pages en dommages et intérêts ?"))
+    out = events[-1].answer
+    assert llm.prompts == [] and not [e for e in events if e.kind == "token"]
+    assert not out.refused and out.extractive and out.answer.startswith("D'après les articles : «")
+    assert "100 000 euros" in out.answer and out.generated == ""
+    assert [e.text for e in events if e.kind == "sentence"] == [out.answer]
+    for c in out.citations:
+        raw = (settings.seeds_dir / c.chunk.source).read_text(encoding="utf-8")
+        assert f"[{c.n}]" in out.answer and raw[c.evidence_start:c.evidence_end] == c.evidence
+    assert any(" ".join(c.evidence.split())[:40] in " ".join(out.answer.split()) for c in out.citations)
+    assert {"first_token_ms", "first_sentence_ms", "total_ms"} <= set(out.timings)
+
+
+def test_quoted_answers_are_translated_for_a_question_in_another_language(settings):
+    llm = FakeLLM(lambda prompt: "so, a translated sentence about the train", chat=True, p_not=0.0)
+    pipe = Pipeline(settings.model_copy(update={"refuse_below": 0.0, "answer_style": "quote",
+                                                "translation_min": 0.0}), llm=llm)
+    out = pipe.ask("What did Olivier Duha propose about the train?")
+    assert out.extractive and out.translated and out.answer.startswith("The articles say (machine-translated")
+    assert llm.prompts and all("Translate" in p or "translat" in p.lower() for p in llm.prompts)
+
+
+def test_a_quoted_answer_without_the_figure_asked_for_is_a_refusal(settings):
+    (settings.seeds_dir / "zz_zorglub.txt").write_text(ZORGLUB, encoding="utf-8")
+    llm = FakeLLM("should not be called", chat=True, p_not=0.0)
+    pipe = Pipeline(settings.model_copy(update={"refuse_below": 0.0, "answer_style": "quote"}), llm=llm)
+    out = pipe.ask("Combien d'adhérents compte le syndicat Zorglub des téléconseillers ?")
+    assert out.refused and "number of adhérents asked for" in out.refusal_reason and llm.prompts == []
+    out = pipe.ask("Que veut Jean Zorglub, président du syndicat Zorglub ?")  # asks for no figure
+    assert not out.refused and out.extractive and "conditions" in out.answer
