@@ -410,19 +410,22 @@ class Pipeline:
             return None
         started = time.perf_counter()
         similarity, pairs = self._similarity(), []
+        pending = [TRANSLATED_LEAD[lang]]  # the lead goes out with the first words of a quote
 
         def shown(text: str) -> Iterator[Event]:
-            if draft:
+            if draft and text.strip():
                 timings.setdefault("first_token_ms", (time.perf_counter() - t0) * 1000)
-                yield Event("token", text)
+                yield Event("token", "".join(pending) + text)
+                pending.clear()
+            elif draft:
+                pending.append(text)
 
-        yield from shown(TRANSLATED_LEAD[lang])
         for x, original, source in zip(quoted, originals, sources):
             if source == lang:
                 pairs.append((original, x.passage, False))
                 yield from shown(f" « {original} » [{x.passage}]")
                 continue
-            yield from shown(" “")
+            pending.append(" “")
             out = ""
             for tok in self.llm.stream(self.llm.render(translation_messages(original, source=source, target=lang)),
                                        max_tokens=min(200, len(original) // 2 + 24), stop=["\n", *STOP],

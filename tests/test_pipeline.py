@@ -392,9 +392,15 @@ def test_quoted_answers_are_translated_for_a_question_in_another_language(settin
     llm = FakeLLM(lambda prompt: "so, a translated sentence about the train", chat=True, p_not=0.0)
     pipe = Pipeline(settings.model_copy(update={"refuse_below": 0.0, "answer_style": "quote",
                                                 "translation_min": 0.0}), llm=llm)
-    out = pipe.ask("What did Olivier Duha propose about the train?")
+    events = list(pipe.stream("What did Olivier Duha propose about the train?"))
+    out = events[-1].answer
     assert out.extractive and out.translated and out.answer.startswith("The articles say (machine-translated")
-    assert llm.prompts and all("Translate" in p or "translat" in p.lower() for p in llm.prompts)
+    assert llm.prompts and all("translat" in p.lower() for p in llm.prompts)
+    # the translation streams as a draft: the lead comes with its first words, not before them
+    tokens = [e.text for e in events if e.kind == "token"]
+    assert tokens[0].startswith("The articles say (machine-translated from French): “so,")
+    assert "".join(tokens).startswith(out.answer.split("”")[0])
+    assert out.timings["first_token_ms"] <= out.timings["first_sentence_ms"]
 
 
 def test_a_quoted_answer_without_the_figure_asked_for_is_a_refusal(settings):
