@@ -1,7 +1,9 @@
 """The one place that wires the modules together:
 question → standalone question → hybrid retrieval → refusal signals → sentence selection →
-prompt → LLM (streamed, first token read as the answerability judgement) → support check per
-answer sentence (cross-lingual) → citations with their supporting sentence → Answer.
+either (answer style 'quote') the sentences that answer, quoted, translated by the LLM into the
+question's language → Answer; or ('prose') prompt → LLM (streamed, first token read as the
+answerability judgement) → support check per answer sentence (cross-lingual) → citations with
+their supporting sentence (quotes when none holds) → Answer.
 
 CLI, UI and eval are thin callers of ``Pipeline``.
 """

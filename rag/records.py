@@ -100,7 +100,7 @@ class Answer:
     models: dict[str, str]
     standalone_question: str | None = None
     relevance: float = 0.0  # retrieval's relevance signal (compared with refuse_below)
-    extractive: bool = False  # the model's words were replaced by the evidence sentence
+    extractive: bool = False  # the answer quotes the evidence (answer style 'quote', or the model's words replaced)
     translated: bool = False  # that quoted evidence is shown machine-translated into the question's language
     language: str = ""  # the language the answer was asked for: 'en' or 'fr'
     not_found: float | None = None  # the model's P("NOT FOUND"): its answerability judgement
