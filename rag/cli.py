@@ -126,8 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--retrievers", help="bm25,dense (default), bm25 or dense")
 
     def gen(sp):
-        sp.add_argument("--llm", help="tier: fast (Gemma 3 270M), balanced (Qwen2.5-Coder-0.5B, default), quality "
-                                       "(Qwen2.5-Coder-1.5B); a packaged name (models.txt) or a path to a .gguf file")
+        sp.add_argument("--llm", help="tier: fast (quotes, no model call), balanced (default: quotes translated by "
+                                       "Qwen2.5-Coder-0.5B), quality (Qwen2.5-Coder-1.5B writes the answer); a "
+                                       "packaged name (models.txt) or a path to a .gguf file")
         sp.add_argument("-k", "--k", type=int, help="passages to retrieve (default 5)")
         sp.add_argument("--max-tokens", dest="max_tokens", type=int, help="cap on generated tokens")
         sp.add_argument("--language", choices=["auto", "fr", "en"], help="answer language")

@@ -84,6 +84,15 @@ _MONTHS = re.compile(r"\b(january|february|march|april|may|june|july|august|sept
                      r"janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre|"
                      r"spring|summer|autumn|fall|winter|printemps|ete|automne|hiver)\b")
 
+# "when" (not "what year") is also answered by a time told in words: "la première année", "l'an
+# dernier", "il y a deux ans", "at the start"; matched against the folded text
+_ASKS_WHEN = re.compile(r"^(and |et )?(when|quand)\b")
+_RELATIVE_TIME = re.compile(
+    r"\b(premiere|deuxieme|seconde|derniere|meme|cette) annee\b|\bl an (dernier|passe|prochain)\b|"
+    r"\bil y a (quelques|plusieurs|\w+) (ans|annees|mois|semaines)\b|\b(au|des le|des ses) (debut|debuts|depart)\b|"
+    r"\b(first|second|last|next|this|that|same) year\b|\b(years?|months?|weeks?) ago\b|"
+    r"\bat (the|its) (start|beginning|outset)\b|\bin (its|the) early days\b")
+
 
 def asks_for(question: str) -> str | None:
     """'percent' (a rate, a share), 'money' (a price, a salary), 'number' (how many…), 'date' (when,
@@ -99,7 +108,8 @@ def asks_for(question: str) -> str | None:
 
 def gives(kind: str | None, answer: str, *, question: str) -> bool:
     """Whether ``answer`` holds what a question of ``kind`` asks for: a figure that is not
-    already in the question (a date may also be a month or a season); for a share, a percentage
+    already in the question (a date may also be a month or a season, and a "when" may be
+    answered by a time told in words, "la première année"); for a share, a percentage
     or a fraction ("la moitié"); for a sum of money, a figure with its currency."""
     if kind is None:
         return True
@@ -112,7 +122,10 @@ def gives(kind: str | None, answer: str, *, question: str) -> bool:
     new = bool(numbers(figures) - numbers(question))
     if kind == "money":
         return new and bool(_CURRENCY.search(lower))
-    return new or (kind == "date" and bool(_MONTHS.search(fold(text))))
+    if new or kind != "date":
+        return new
+    folded = fold(text)
+    return bool(_MONTHS.search(folded)) or bool(_ASKS_WHEN.search(fold(question)) and _RELATIVE_TIME.search(folded))
 
 
 # --- what a "how many" question counts --------------------------------------------------------

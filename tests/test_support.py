@@ -204,6 +204,13 @@ def test_an_answer_gives_a_figure_only_when_it_holds_one_the_question_does_not()
     assert gives("number", "Deux centres d'appels [1].", question=q)
     assert not gives("date", "Une chose a évolué, deux fois [1].", question="En quelle année a-t-elle été fondée ?")
     assert gives("date", "Elle a été fondée en 2007 [1].", question="En quelle année a-t-elle été fondée ?")
+    # "when" may be answered by a time told in words; "what year" may not
+    first = "La première année, nous avons prospecté par téléphone [1]."
+    assert gives("date", first, question="Quand OpenAccess a-t-elle prospecté par téléphone ?")
+    assert gives("date", "During the first year [1].", question="When did OpenAccess try phone prospecting?")
+    assert gives("date", "Il y a deux ans [1].", question="Et quand a-t-il quitté Teleperformance ?")
+    assert not gives("date", first, question="En quelle année OpenAccess a-t-elle prospecté par téléphone ?")
+    assert not gives("date", "Nous avons prospecté par téléphone [1].", question="Quand ont-ils prospecté ?")
 
 
 def test_a_share_is_answered_by_a_percentage_and_a_price_by_an_amount_of_money():
