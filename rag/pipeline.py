@@ -98,8 +98,12 @@ class Pipeline:
         return self._llm is not None
 
     def warm_up(self) -> None:
-        """Load encoders and LLM, and evaluate the prompt prefix, now rather than on the first question."""
-        self._warm_prefix()
+        """Load encoders and LLM, and evaluate the prompt prefix, now rather than on the first
+        question. Quoted answers have no answer prompt: the LLM is loaded only to translate."""
+        if self.settings.tuned("answer_style") != "quote":
+            self._warm_prefix()
+        elif self.settings.translate_quotes:
+            _ = self.llm
         for enc in self.encoders.values():
             enc.encode(["warm up"])
 

@@ -411,3 +411,21 @@ def test_a_quoted_answer_without_the_figure_asked_for_is_a_refusal(settings):
     assert out.refused and "number of adhérents asked for" in out.refusal_reason and llm.prompts == []
     out = pipe.ask("Que veut Jean Zorglub, président du syndicat Zorglub ?")  # asks for no figure
     assert not out.refused and out.extractive and "conditions" in out.answer
+
+
+def test_warm_up_with_quoted_answers_loads_the_model_for_translations_but_evaluates_no_answer_prompt(
+        settings, monkeypatch):
+    import rag.llm
+
+    llm = FakeLLM("x", chat=True, p_not=0.0)
+    monkeypatch.setattr(rag.llm, "get_generator", lambda s: llm)
+    quoting = settings.model_copy(update={"answer_style": "quote"})
+    pipe = Pipeline(quoting)
+    pipe.warm_up()
+    assert pipe.llm_loaded and not hasattr(llm, "warmed")
+    pipe = Pipeline(quoting.model_copy(update={"translate_quotes": False}))
+    pipe.warm_up()
+    assert not pipe.llm_loaded  # nothing to translate: no model at all
+    prose = FakeLLM("x", chat=True, p_not=0.0)
+    Pipeline(settings, llm=prose).warm_up()
+    assert len(prose.warmed) > 100
