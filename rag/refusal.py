@@ -136,6 +136,7 @@ _COUNTED_FR = re.compile(r"\b(?:combien d(?:e |es |')|(?:le )?nombre d(?:e |es |
 # the words of a number's neighbourhood that may name what it counts: "1 200 000 salariés",
 # "270 milliards d'appels", "neuf standardistes bonnes sœurs", "salariés : 1 200"
 _AFTER, _BEFORE = 3, 2
+_DURATION = {"temps"}
 
 
 def counted(question: str) -> tuple[str, ...]:
@@ -150,6 +151,8 @@ def counted(question: str) -> tuple[str, ...]:
         return ()
     words = [w for w in m.groups() if w]
     if fold(words[0]) in _stopwords():  # "how many of the calls": a part of something named elsewhere
+        return ()
+    if fold(words[0]) in _DURATION:  # "combien de temps": how long, in minutes or years, not a count of "temps"
         return ()
     out = [words[0]]
     if len(words) > 1 and fold(words[1]) not in _stopwords() and m.re is _COUNTED_EN:

@@ -300,6 +300,21 @@ def test_a_name_of_the_retrieved_passages_documents_counts_and_short_capitals_ma
     assert support.unsupported_names("Amazon uses AI [1].", "L'IA chez Amazon.") == set()  # a known French form
 
 
+def test_a_name_asked_about_must_be_in_the_quoted_passages_or_their_documents_openings():
+    from rag.retrieve import unquoted_name
+
+    def chunk(i, source, text):
+        return Chunk(id=i, source=source, title="Entretien", date=None, start=0, end=len(text), text=text, header="")
+    chunks = [chunk(0, "a.txt", "Maxence d'Espeuilles a fondé OpenAccess."),
+              chunk(1, "a.txt", "Les centres d'appels comptent aux Philippines 1 200 000 salariés."),
+              chunk(2, "a.txt", "Webhelp a ouvert un centre au Maroc."), chunk(3, "b.txt", "Teleperformance a racheté Sitel.")]
+    quoted = [chunks[1]]
+    assert unquoted_name("Combien de salariés Teleperformance emploie-t-elle au Maroc ?", quoted, chunks) == {
+        "teleperformance", "maroc"}  # elsewhere in the collection, not where the quote is
+    assert unquoted_name("Selon Maxence d'Espeuilles, combien de salariés aux Philippines ?", quoted, chunks) == set()
+    assert unquoted_name("How many employees in the Philippines?", quoted, chunks) == set()
+
+
 def test_the_first_sentence_shown_must_rest_on_a_sentence_that_matches_the_question():
     """A fluent answer built on a side sentence (the editor's name, for "who is Didier Ferrier?")
     is dropped, so the answer falls back to quoting; later sentences may rest on any sentence."""
@@ -410,6 +425,7 @@ def test_a_claim_the_sentence_encoder_rates_low_is_kept_when_its_words_match_the
     ("Combien Nespresso réclame-t-elle à Denis Pages ?", ()),
     ("How many of the hotline calls came from heads of very small businesses?", ()),
     ("Qui a fondé Webhelp ?", ()),
+    ("Combien de temps duraient les appels en moyenne ?", ()),  # how long: a duration, not a count of "temps"
 ])
 def test_what_a_how_many_question_counts(q, units):
     from rag.refusal import counted
