@@ -27,7 +27,7 @@ from .prompt import (NEVER_FIRST, NOT_FOUND_SPELLINGS, REFUSAL, STOP, chat_messa
 from .lexical import tokenize
 from .records import Answer, Citation, Hit
 from .refusal import Signals, asks_for, counted, counted_numbers, decide, gives, is_nonsense
-from .retrieve import known_word, missing_name, missing_number, retrieve, unquoted_name
+from .retrieve import known_word, missing_name, missing_number, retrieve
 from .settings import Settings
 from .wordvectors import WordVectors, same_form
 
@@ -195,7 +195,7 @@ class Pipeline:
             that the passages give (not another of their figures)."""
             return gives(kind, answer, question=standalone) and (not units or bool(support.numbers(answer) & tallies))
 
-        quoting = dict(kind=kind, units=units, complete=complete, timings=timings, chunks=index.chunks)
+        quoting = dict(kind=kind, units=units, complete=complete, timings=timings)
         if s.tuned("answer_style") == "quote":  # no answer prompt: the sentences that answer, quoted
             quoted = yield from self._quoted_answer(excerpts, standalone, lang, t0=t0, draft=True, **quoting)
             if isinstance(quoted, str):
@@ -363,13 +363,12 @@ class Pipeline:
                 yield Event("sentence", shown if len(checker.kept) == 1 else " " + shown)
 
     def _quoted_answer(self, excerpts: list[compose.Excerpt], question: str, lang: str, *, kind: str | None,
-                       units: tuple, complete: Callable[[str], bool], timings: dict, t0: float, chunks,
+                       units: tuple, complete: Callable[[str], bool], timings: dict, t0: float,
                        hint: str = "", draft: bool = False) -> Iterator[Event]:
         """The answer as quotes of the sentences that answer, in the question's language when the
         model can translate them (with ``draft``, the translations stream as draft tokens). Returns (text,
         citations, translated?), or the reason to refuse when no shown sentence gives what the
-        question asks for, or the quoted passages are about something else than a name it asks
-        about (``retrieve.unquoted_name``; ``chunks``: the index's, for the documents' openings)."""
+        question asks for."""
         # a question that asks for a figure, a share, a sum or a date is answered by a sentence
         # that gives one (for "how many X?", a number of X), not by the best-matching other one
         only = (lambda x: x.counts) if units else (lambda x: gives(kind, x.text, question=question)) if kind else None
@@ -377,9 +376,6 @@ class Pipeline:
         if not quoted or not complete(text):
             what = f"number of {' '.join(units)}" if units else kind
             return f"no passage gives the {what} asked for"
-        unquoted = unquoted_name(question, [c.chunk for c in cites], chunks)
-        if unquoted:
-            return f"no quoted passage mentions {', '.join(sorted(unquoted))}"
         translated = False
         rendered = yield from self._translated(quoted, lang, question, timings, t0, draft=draft)
         if rendered is not None and complete(rendered):

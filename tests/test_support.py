@@ -300,21 +300,6 @@ def test_a_name_of_the_retrieved_passages_documents_counts_and_short_capitals_ma
     assert support.unsupported_names("Amazon uses AI [1].", "L'IA chez Amazon.") == set()  # a known French form
 
 
-def test_a_name_asked_about_must_be_in_the_quoted_passages_or_their_documents_openings():
-    from rag.retrieve import unquoted_name
-
-    def chunk(i, source, text):
-        return Chunk(id=i, source=source, title="Entretien", date=None, start=0, end=len(text), text=text, header="")
-    chunks = [chunk(0, "a.txt", "Maxence d'Espeuilles a fondé OpenAccess."),
-              chunk(1, "a.txt", "Les centres d'appels comptent aux Philippines 1 200 000 salariés."),
-              chunk(2, "a.txt", "Webhelp a ouvert un centre au Maroc."), chunk(3, "b.txt", "Teleperformance a racheté Sitel.")]
-    quoted = [chunks[1]]
-    assert unquoted_name("Combien de salariés Teleperformance emploie-t-elle au Maroc ?", quoted, chunks) == {
-        "teleperformance", "maroc"}  # elsewhere in the collection, not where the quote is
-    assert unquoted_name("Selon Maxence d'Espeuilles, combien de salariés aux Philippines ?", quoted, chunks) == set()
-    assert unquoted_name("How many employees in the Philippines?", quoted, chunks) == set()
-
-
 def test_the_first_sentence_shown_must_rest_on_a_sentence_that_matches_the_question():
     """A fluent answer built on a side sentence (the editor's name, for "who is Didier Ferrier?")
     is dropped, so the answer falls back to quoting; later sentences may rest on any sentence."""
