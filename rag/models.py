@@ -115,7 +115,7 @@ CALIBRATED: dict[str, dict[str, float | str]] = {
     # cites the evidence 81.9 → 87.5 %, refusals and English answers unchanged, p50 3.0 → 3.2 s
     # (more quotes to translate). 900 characters instead of 600 gave nothing (68.5 %, +0.8 s).
     # answer_style 'quote': its prose is wrong more often than the quote of the sentence that
-    # answers. `rag eval eval/calibration.jsonl` (reports/calibration-runs/balanced-quote-*.json),
+    # answers. `rag eval eval/calibration.jsonl` (reports/calibration-runs/balanced-quote*.json),
     # prose → quote: correct 74.0 → 75.3 %, French 86.1 → 91.7 %, English 62.2 → 59.5 %, p50
     # 2.9 → 0.6 s (French 2.7 → 0.3 s, English 3.5 → 2.4 s: the model only translates the
     # quotes); refusals and English answers in English unchanged. Quoting the sentence its
