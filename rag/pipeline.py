@@ -27,7 +27,7 @@ from .prompt import (NEVER_FIRST, NOT_FOUND_SPELLINGS, REFUSAL, STOP, chat_messa
 from .lexical import tokenize
 from .records import Answer, Citation, Hit
 from .refusal import Signals, asks_for, counted, counted_numbers, decide, gives, is_nonsense
-from .retrieve import known_word, missing_name, missing_number, retrieve
+from .retrieve import known_word, missing_name, missing_number, retrieve, unquoted_name
 from .settings import Settings
 from .wordvectors import WordVectors, same_form
 
@@ -195,7 +195,7 @@ class Pipeline:
             that the passages give (not another of their figures)."""
             return gives(kind, answer, question=standalone) and (not units or bool(support.numbers(answer) & tallies))
 
-        quoting = dict(kind=kind, units=units, complete=complete, timings=timings)
+        quoting = dict(kind=kind, units=units, complete=complete, timings=timings, asked=question, chunks=index.chunks)
         if s.tuned("answer_style") == "quote":  # no answer prompt: the sentences that answer, quoted
             quoted = yield from self._quoted_answer(excerpts, standalone, lang, t0=t0, draft=True, **quoting)
             if isinstance(quoted, str):
@@ -364,11 +364,13 @@ class Pipeline:
 
     def _quoted_answer(self, excerpts: list[compose.Excerpt], question: str, lang: str, *, kind: str | None,
                        units: tuple, complete: Callable[[str], bool], timings: dict, t0: float,
-                       hint: str = "", draft: bool = False) -> Iterator[Event]:
+                       asked: str, chunks, hint: str = "", draft: bool = False) -> Iterator[Event]:
         """The answer as quotes of the sentences that answer, in the question's language when the
         model can translate them (with ``draft``, the translations stream as draft tokens). Returns (text,
         citations, translated?), or the reason to refuse when no shown sentence gives what the
-        question asks for."""
+        question asks for, or the quoted passages are about something else than a name the user
+        asked about (``asked``: the user's words; ``retrieve.unquoted_name`` reads ``chunks``, the
+        index's, for the passages around the quotes)."""
         # a question that asks for a figure, a share, a sum or a date is answered by a sentence
         # that gives one (for "how many X?", a number of X), not by the best-matching other one
         only = (lambda x: x.counts) if units else (lambda x: gives(kind, x.text, question=question)) if kind else None
@@ -376,6 +378,9 @@ class Pipeline:
         if not quoted or not complete(text):
             what = f"number of {' '.join(units)}" if units else kind
             return f"no passage gives the {what} asked for"
+        unquoted = unquoted_name(asked, [c.chunk for c in cites], chunks)
+        if unquoted:
+            return f"no quoted passage mentions {', '.join(sorted(unquoted))}"
         translated = False
         rendered = yield from self._translated(quoted, lang, question, timings, t0, draft=draft)
         if rendered is not None and complete(rendered):

@@ -19,7 +19,7 @@ from .index import IndexData
 if TYPE_CHECKING:
     from .settings import Settings
 from .lexical import tokenize
-from .records import Hit
+from .records import Chunk, Hit
 from .text import fold
 
 
@@ -236,14 +236,45 @@ def missing_name(question: str, hits: list[Hit], chunks=None) -> set[str]:
     its header or title holds, nor, with ``chunks`` (the index's), any other passage of the same
     documents (an interview names the person interviewed once, in its introduction), nor in a
     known French form ("Morocco" = "Maroc"): the passages cannot say anything about them."""
-    from .support import unsupported_names
-
     read = [h.chunk for h in hits]
     if chunks is not None and hits:
-        sources, seen = {h.chunk.source for h in hits}, {h.chunk.id for h in hits}
-        ids = (np.flatnonzero(chunks.keep_mask(sources)) if hasattr(chunks, "keep_mask")
-               else [c.id for c in chunks if c.source in sources])
+        seen = {h.chunk.id for h in hits}
+        ids = _document_chunk_ids(chunks, {h.chunk.source for h in hits})
         read += [chunks[int(i)] for i in ids[:MAX_DOCUMENT_CHUNKS] if int(i) not in seen]  # each chunk read once
+    return _names_outside(question, read)
+
+
+def unquoted_name(question: str, quoted: list[Chunk], chunks) -> set[str]:
+    """Names the user asks about that neither the quoted passages (text, header, title), nor the
+    passage before each (an interview question names what the answer after it is about), nor the
+    opening passage of their documents (where an interview names the person it is with) hold: a
+    quote from a passage about something else does not answer ("Combien de salariés
+    Teleperformance emploie-t-elle au Maroc ?" quoted on the Philippines' 1,200,000 agents).
+    ``question``: the user's own words, not a follow-up's rewrite (whose carried-over names the
+    previous answer's passage held, not necessarily this one)."""
+    read = list(quoted)
+    for source in {c.source for c in quoted}:
+        ids = [int(i) for i in _document_chunk_ids(chunks, {source})]
+        if not ids:
+            continue
+        near = {ids[0]}
+        for c in quoted:
+            if c.source == source and c.id in ids and ids.index(c.id) > 0:
+                near.add(ids[ids.index(c.id) - 1])
+        read += [chunks[i] for i in sorted(near - {c.id for c in quoted})]
+    return _names_outside(question, read)
+
+
+def _document_chunk_ids(chunks, sources: set[str]):
+    """The ids of the chunks of these documents, in reading order."""
+    if hasattr(chunks, "keep_mask"):
+        return np.flatnonzero(chunks.keep_mask(sources))
+    return [c.id for c in chunks if c.source in sources]
+
+
+def _names_outside(question: str, read: list[Chunk]) -> set[str]:
+    from .support import unsupported_names
+
     text = " ".join(f"{c.title} {_month(c.date)} {c.indexed_text}" for c in read)
     return unsupported_names(question, text, cognates=True)
 

@@ -429,3 +429,20 @@ def test_warm_up_with_quoted_answers_loads_the_model_for_translations_but_evalua
     prose = FakeLLM("x", chat=True, p_not=0.0)
     Pipeline(settings, llm=prose).warm_up()
     assert len(prose.warmed) > 100
+
+
+def test_a_quote_from_a_passage_about_something_else_than_a_name_asked_is_a_refusal(settings):
+    (settings.seeds_dir / "zz_zorglub.txt").write_text(ZORGLUB, encoding="utf-8")
+    (settings.seeds_dir / "zz_plimpf.txt").write_text(
+        "Le groupe Plimpf a ouvert un centre d'appels à Tombouctou, avec des téléconseillers.\n", encoding="utf-8")
+    llm = FakeLLM("should not be called", chat=True, p_not=0.0)
+    pipe = Pipeline(settings.model_copy(update={"refuse_below": 0.0, "answer_style": "quote"}), llm=llm)
+    out = pipe.ask("Que veut Jean Zorglub pour les téléconseillers de Tombouctou ?")
+    assert {"zz_zorglub.txt", "zz_plimpf.txt"} <= {h.chunk.source for h in out.retrieved}
+    assert out.refused and out.refusal_reason == "no quoted passage mentions tombouctou"
+    out = pipe.ask("Que veut Jean Zorglub pour les téléconseillers ?")
+    assert not out.refused and "conditions" in out.answer
+    # a follow-up's rewrite carries the previous question's names: only the user's own are required
+    out = pipe.ask("Et pour les pauses ?", history=["Que veut Jean Zorglub pour les téléconseillers de Tombouctou ?"])
+    assert out.standalone_question and "Tombouctou" in out.standalone_question
+    assert not out.refused and "pauses" in out.answer

@@ -300,6 +300,25 @@ def test_a_name_of_the_retrieved_passages_documents_counts_and_short_capitals_ma
     assert support.unsupported_names("Amazon uses AI [1].", "L'IA chez Amazon.") == set()  # a known French form
 
 
+def test_a_name_asked_about_must_be_in_the_quoted_passages_the_one_before_or_their_documents_openings():
+    from rag.retrieve import unquoted_name
+
+    def chunk(i, source, text):
+        return Chunk(id=i, source=source, title="Entretien", date=None, start=0, end=len(text), text=text, header="")
+    chunks = [chunk(0, "a.txt", "Maxence d'Espeuilles a fondé OpenAccess."),
+              chunk(1, "a.txt", "Les plates-formes comme Hopwork ont-elles un avenir ?"),
+              chunk(2, "a.txt", "Elles en ont un, c'est certain."),
+              chunk(3, "a.txt", "Les centres d'appels comptent aux Philippines 1 200 000 salariés."),
+              chunk(4, "a.txt", "Webhelp a ouvert un centre au Maroc."), chunk(5, "b.txt", "Teleperformance a racheté Sitel.")]
+    quoted = [chunks[3]]
+    assert unquoted_name("Combien de salariés Teleperformance emploie-t-elle au Maroc ?", quoted, chunks) == {
+        "teleperformance", "maroc"}  # elsewhere in the collection, or after the quote: not where the quote is
+    assert unquoted_name("Selon Maxence d'Espeuilles, combien de salariés aux Philippines ?", quoted, chunks) == set()
+    assert unquoted_name("How many employees in the Philippines?", quoted, chunks) == set()
+    assert unquoted_name("Que pense-t-il de Hopwork ?", [chunks[2]], chunks) == set()  # the question before the answer
+    assert unquoted_name("Que pense-t-il de Hopwork ?", quoted, chunks) == {"hopwork"}
+
+
 def test_the_first_sentence_shown_must_rest_on_a_sentence_that_matches_the_question():
     """A fluent answer built on a side sentence (the editor's name, for "who is Didier Ferrier?")
     is dropped, so the answer falls back to quoting; later sentences may rest on any sentence."""
