@@ -131,11 +131,11 @@ def _asked(question: str) -> tuple[str | None, frozenset[str] | None]:
 
 def gives_type(sent: Sentence, *, question: str, kind: str | None) -> bool:
     """The sentence holds the kind of thing asked for: a figure for a number or a date, a
-    percentage for a share, an amount of money for a price, a name the question does not hold
+    percentage for a share, an amount of money for a price, a phone number for one, a name the question does not hold
     for "who"."""
     if kind in ("number", "date"):
         return bool(re.search(r"\d", sent.text))
-    if kind in ("percent", "money"):
+    if kind in ("percent", "money", "phone"):
         return gives(kind, sent.text, question=question)
     named = _asked(question)[1]
     return named is not None and bool(entities(sent.text, ignore=set(named)))

@@ -376,7 +376,7 @@ class Pipeline:
         only = (lambda x: x.counts) if units else (lambda x: gives(kind, x.text, question=question)) if kind else None
         text, cites, quoted = self._quote(excerpts, question, lang, hint=hint, only=only)
         if not quoted or not complete(text):
-            what = f"number of {' '.join(units)}" if units else kind
+            what = f"number of {' '.join(units)}" if units else {"phone": "phone number"}.get(kind, kind)
             return f"no passage gives the {what} asked for"
         unquoted = unquoted_name(asked, [c.chunk for c in cites], chunks)
         if unquoted:

@@ -70,8 +70,12 @@ _ASKS_MONEY = re.compile(r"\b(how much money|combien d argent|how much does .* c
                          r"chiffre d affaires)\b|" + _WHAT_IS +
                          r"(average |mean |moyen |moyenne )?(salary|salaries|wages?|price|cost|budget|amount|salaire|"
                          r"salaires|prix|cout|montant)\b")
+# a phone number: answered by one (ten digits, an international or a directory number), not by any figure
+_ASKS_PHONE = re.compile(r"\b(phone number|telephone number|numero de telephone|numero de tel|"
+                         r"(what|which) number (should|do|can|to) (\w+ )*(call|dial|ring)|quel numero (faut il )?(appeler|composer))\b")
+_PHONE = re.compile(r"(?<![\d,.])(?:\+\d{1,3}[\s.-]?)?\d(?:[\s.-]?\d){7,}(?![\d,.]*\s*(%|€|\$|euros?|dollars?))|\b118[\s.]?\d{3}\b")
 _ASKS_NUMBER = re.compile(
-    r"\b(how many|how much|combien|phone number|numero de telephone|the number of|le nombre de)\b|"
+    r"\b(how many|how much|combien|the number of|le nombre de)\b|"
     + _WHAT_IS + r"turnover\b")
 # matched against the lower-cased text (``fold`` drops the symbols)
 _PERCENT = re.compile(r"%|\b(pour ?cent|per ?cent|moiti[ée]|tiers|quart|half|third|quarter)\b")
@@ -95,10 +99,11 @@ _RELATIVE_TIME = re.compile(
 
 
 def asks_for(question: str) -> str | None:
-    """'percent' (a rate, a share), 'money' (a price, a salary), 'number' (how many…), 'date' (when,
-    what year) or None (anything else)."""
+    """'percent' (a rate, a share), 'money' (a price, a salary), 'phone' (a phone number), 'number'
+    (how many…), 'date' (when, what year) or None (anything else)."""
     q = fold(question)
-    for kind, pattern in (("percent", _ASKS_PERCENT), ("money", _ASKS_MONEY), ("number", _ASKS_NUMBER)):
+    for kind, pattern in (("percent", _ASKS_PERCENT), ("money", _ASKS_MONEY), ("phone", _ASKS_PHONE),
+                          ("number", _ASKS_NUMBER)):
         if pattern.search(q):
             return kind
     if _ASKS_DATE.search(q):
@@ -110,13 +115,16 @@ def gives(kind: str | None, answer: str, *, question: str) -> bool:
     """Whether ``answer`` holds what a question of ``kind`` asks for: a figure that is not
     already in the question (a date may also be a month or a season, and a "when" may be
     answered by a time told in words, "la première année"); for a share, a percentage
-    or a fraction ("la moitié"); for a sum of money, a figure with its currency."""
+    or a fraction ("la moitié"); for a sum of money, a figure with its currency; for a phone
+    number, a number of eight digits or more (or a "118" directory number)."""
     if kind is None:
         return True
     text = re.sub(r"\[\d{1,2}(?:\s*,\s*\d{1,2})*\]", " ", answer)
     lower = text.lower()
     if kind == "percent":
         return bool(_PERCENT.search(lower))
+    if kind == "phone":
+        return any(numbers(m.group()) - numbers(question) for m in _PHONE.finditer(text))
     # "un", "une", "one" are mostly articles ("une chose"), not a figure; a date is written in digits
     figures = _ARTICLE.sub(" ", text) if kind != "date" else " ".join(re.findall(r"\d[\d\s.,]*", text))
     new = bool(numbers(figures) - numbers(question))

@@ -252,6 +252,13 @@ def test_a_figure_asked_for_that_no_passage_gives_is_refused(settings):
     pipe = _zorglub(settings, "Jean Zorglub veut de meilleures conditions de travail pour les téléconseillers [1].")
     out = pipe.ask("Que veut Jean Zorglub, président du syndicat Zorglub ?")
     assert not out.refused and not out.extractive and "conditions" in out.answer
+    # a phone number is not any figure of the passages
+    (settings.seeds_dir / "zz_zorglub.txt").write_text(ZORGLUB + "Le syndicat Zorglub compte 1 200 adhérents.\n",
+                                                       encoding="utf-8")
+    pipe = _lenient(settings, "Le syndicat compte 1 200 adhérents [1].")
+    out = pipe.ask("Quel est le numéro de téléphone du syndicat Zorglub ?")
+    assert out.refused and ("phone number asked for" in out.refusal_reason  # or a phone number of other articles,
+                            or out.refusal_reason == "no quoted passage mentions zorglub")  # not about Zorglub
 
 
 def _lenient(settings, script, **update):

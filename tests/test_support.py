@@ -183,6 +183,9 @@ def test_a_year_the_article_is_dated_is_not_a_missing_number():
     ("Quand l'offre Platinum sera-t-elle lancée ?", "date"),
     ("En quelle année Zendesk a-t-elle été fondée ?", "date"),
     ("When did Teleperformance acquire Sitel?", "date"),
+    ("What is the phone number of the SP2C union?", "phone"),
+    ("Quel numéro faut-il appeler pour joindre un mandataire ?", "phone"),
+    ("Combien d'appels le numéro vert a-t-il reçus ?", "number"),  # a number of calls, not a phone number
     # "quand" inside the question is not what it asks for; opinions and reasons ask for no figure
     ("Quelle est la meilleure expérience client pour lui quand il achète une voiture ?", None),
     ("What did Olivier Duha propose at the assises?", None),
@@ -223,6 +226,12 @@ def test_a_share_is_answered_by_a_percentage_and_a_price_by_an_amount_of_money()
     assert gives("money", "Il gagne 1 500 € par mois.", question="Quel est le salaire ?")
     assert not gives("money", "Plus de 80% des contrats sont des CDI [1].", question="Quel est le salaire moyen ?")
     assert not gives("money", "Le salaire dépend des euros gagnés.", question="Quel est le salaire ?")  # no figure
+    # a phone number is one: not a share, a count or a sum
+    phone = "What is the phone number of the SP2C union?"
+    assert gives("phone", "Le numéro vert 0 800 94 25 64 [1].", question=phone)
+    assert gives("phone", "Call +33 1 23 45 67 89 or 118 218.", question=phone)
+    assert not gives("phone", "Plus de 80% des contrats sont des CDI [1].", question=phone)
+    assert not gives("phone", "Ils comptent 1 200 000 salariés et 12 345 678 euros [1].", question=phone)
 
 
 def test_an_answer_that_restates_the_question_is_not_supported():
