@@ -35,7 +35,9 @@ class Sentence:
     lead: float = 0.0  # the previous sentence's own cosine
     before: float = 0.0  # cosine of (previous sentence + this one)
     after: float = 0.0  # cosine of (this one + next sentence)
-    counts: bool = False  # holds a number of what a "how many" question counts ("230 000 agents")
+    # holds exactly what the question asks for: a number of what a "how many" question counts
+    # ("230 000 agents"), a length of time for "how long" ("15 minutes")
+    counts: bool = False
 
 
 def markers(answer: str) -> list[int]:
@@ -131,11 +133,11 @@ def _asked(question: str) -> tuple[str | None, frozenset[str] | None]:
 
 def gives_type(sent: Sentence, *, question: str, kind: str | None) -> bool:
     """The sentence holds the kind of thing asked for: a figure for a number or a date, a
-    percentage for a share, an amount of money for a price, a phone number for one, a name the question does not hold
+    percentage for a share, an amount of money for a price, a phone number for one, a length of time for "how long", a name the question does not hold
     for "who"."""
     if kind in ("number", "date"):
         return bool(re.search(r"\d", sent.text))
-    if kind in ("percent", "money", "phone"):
+    if kind in ("percent", "money", "phone", "duration"):
         return gives(kind, sent.text, question=question)
     named = _asked(question)[1]
     return named is not None and bool(entities(sent.text, ignore=set(named)))

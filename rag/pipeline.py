@@ -184,6 +184,8 @@ class Pipeline:
             found = [counted_numbers(x.text, units, same=same) for x in sents]
             tallies = set().union(*found)
             sents = [replace(x, counts=bool(n)) for x, n in zip(sents, found)]
+        elif kind == "duration":  # as rare as a number of X, and as sure a sign of the answer
+            sents = [replace(x, counts=gives(kind, x.text, question=standalone)) for x in sents]
         excerpts = compose.select(sents, r.hits, question=standalone, budget_chars=int(s.tuned("context_chars")))
         timings["select_ms"] = (time.perf_counter() - t_select) * 1000
         if not excerpts:  # every sentence was filtered out (planted instructions only)

@@ -74,6 +74,15 @@ _ASKS_MONEY = re.compile(r"\b(how much money|combien d argent|how much does .* c
 _ASKS_PHONE = re.compile(r"\b(phone number|telephone number|numero de telephone|numero de tel|"
                          r"(what|which) number (should|do|can|to) (\w+ )*(call|dial|ring)|quel numero (faut il )?(appeler|composer))\b")
 _PHONE = re.compile(r"(?<![\d,.])(?:\+\d{1,3}[\s.-]?)?\d(?:[\s.-]?\d){7,}(?![\d,.]*\s*(%|€|\$|euros?|dollars?))|\b118[\s.]?\d{3}\b")
+# a duration: answered by a length of time ("15 minutes", "deux ans"), not by any figure
+_ASKS_DURATION = re.compile(r"\b(how long|combien de temps|quelle (est |etait |a ete )?(la )?duree|"
+                            r"what (is |was )?the (average |mean )?(duration|length of time))\b")
+_DURATION_GIVEN = re.compile(
+    r"\b(\d+(?:[.,]\d+)?|une?|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|quinze|vingt|trente|quarante|"
+    r"cinquante|cent|quelques|plusieurs|an?|one|two|three|four|five|six|seven|eight|nine|ten|fifteen|twenty|"
+    r"thirty|forty|fifty|hundred|a few|several)\s*(secondes?|minutes?|mn|min|heures?|jours?|semaines?|mois|ans|"
+    r"annees?|decennies?|siecles?|seconds?|hours?|days?|weeks?|months?|years?|decades?|centuries)\b"
+    r"|\b(quart d heure|demi heure|half an hour|quarter of an hour)\b")
 _ASKS_NUMBER = re.compile(
     r"\b(how many|how much|combien|the number of|le nombre de)\b|"
     + _WHAT_IS + r"turnover\b")
@@ -99,13 +108,14 @@ _RELATIVE_TIME = re.compile(
 
 
 def asks_for(question: str) -> str | None:
-    """'percent' (a rate, a share), 'money' (a price, a salary), 'phone' (a phone number), 'number'
-    (how many…), 'date' (when, what year) or None (anything else)."""
+    """'percent' (a rate, a share), 'money' (a price, a salary), 'phone' (a phone number), 'duration'
+    (how long), 'number' (how many…), 'date' (when, what year) or None (anything else)."""
     q = fold(question)
     for kind, pattern in (("percent", _ASKS_PERCENT), ("money", _ASKS_MONEY), ("phone", _ASKS_PHONE),
-                          ("number", _ASKS_NUMBER)):
+                          ("duration", _ASKS_DURATION), ("number", _ASKS_NUMBER)):
         if pattern.search(q):
-            return kind
+            # "how many calls, and how long did they last?": the count, and its quote
+            return "number" if kind == "duration" and _ASKS_NUMBER.search(_ASKS_DURATION.sub(" ", q)) else kind
     if _ASKS_DATE.search(q):
         return "date"
     return None
@@ -116,7 +126,8 @@ def gives(kind: str | None, answer: str, *, question: str) -> bool:
     already in the question (a date may also be a month or a season, and a "when" may be
     answered by a time told in words, "la première année"); for a share, a percentage
     or a fraction ("la moitié"); for a sum of money, a figure with its currency; for a phone
-    number, a number of eight digits or more (or a "118" directory number)."""
+    number, a number of eight digits or more (or a "118" directory number); for "how long", a length of
+    time ("15 minutes", "deux ans")."""
     if kind is None:
         return True
     text = re.sub(r"\[\d{1,2}(?:\s*,\s*\d{1,2})*\]", " ", answer)
@@ -125,6 +136,8 @@ def gives(kind: str | None, answer: str, *, question: str) -> bool:
         return bool(_PERCENT.search(lower))
     if kind == "phone":
         return any(numbers(m.group()) - numbers(question) for m in _PHONE.finditer(text))
+    if kind == "duration":
+        return bool(_DURATION_GIVEN.search(fold(text)))
     # "un", "une", "one" are mostly articles ("une chose"), not a figure; a date is written in digits
     figures = _ARTICLE.sub(" ", text) if kind != "date" else " ".join(re.findall(r"\d[\d\s.,]*", text))
     new = bool(numbers(figures) - numbers(question))
@@ -144,7 +157,6 @@ _COUNTED_FR = re.compile(r"\b(?:combien d(?:e |es |')|(?:le )?nombre d(?:e |es |
 # the words of a number's neighbourhood that may name what it counts: "1 200 000 salariés",
 # "270 milliards d'appels", "neuf standardistes bonnes sœurs", "salariés : 1 200"
 _AFTER, _BEFORE = 3, 2
-_DURATION = {"temps"}
 
 
 def counted(question: str) -> tuple[str, ...]:
@@ -153,14 +165,12 @@ def counted(question: str) -> tuple[str, ...]:
     () when it names nothing counted ("combien Nespresso réclame-t-elle", "how many of the calls")."""
     from .lexical import _stopwords
 
-    q = question.lower().replace("’", "'")
+    q = re.sub(r"\bcombien de temps\b", " ", question.lower().replace("’", "'"))  # how long, not a count of "temps"
     m = _COUNTED_FR.search(q) or _COUNTED_EN.search(q)
     if not m:
         return ()
     words = [w for w in m.groups() if w]
     if fold(words[0]) in _stopwords():  # "how many of the calls": a part of something named elsewhere
-        return ()
-    if fold(words[0]) in _DURATION:  # "combien de temps": how long, in minutes or years, not a count of "temps"
         return ()
     out = [words[0]]
     if len(words) > 1 and fold(words[1]) not in _stopwords() and m.re is _COUNTED_EN:

@@ -377,6 +377,24 @@ def test_a_share_is_quoted_from_the_sentence_that_gives_a_percentage(settings):
     assert not out.refused and out.extractive and "40 %" in out.answer.split("»")[0]
 
 
+def test_how_long_is_quoted_from_the_sentence_that_gives_a_length_of_time(settings):
+    """Another sentence matches "how long" better and holds figures (a share, a count): the quote
+    is the one that gives a length of time; without one, the question is refused."""
+    text = ("Le numéro vert du syndicat Zorglub a reçu 3000 appels des téléconseillers, dont 99 % ont abouti en moyenne. "
+            "Les conversations ont duré 15 minutes.\n")
+    (settings.seeds_dir / "zz_zorglub.txt").write_text(text, encoding="utf-8")
+    pipe = Pipeline(settings.model_copy(update={"refuse_below": 0.0, "answer_style": "quote", "retrievers": "bm25"}),
+                    llm=FakeLLM("should not be called", chat=True, p_not=0.0))
+    out = pipe.ask("Combien de temps duraient en moyenne les appels au numéro vert du syndicat Zorglub ?")
+    assert not out.refused and "15 minutes" in out.answer.split("»")[0]
+    (settings.seeds_dir / "zz_zorglub.txt").write_text(text.replace("Les conversations ont duré 15 minutes.", ""),
+                                                       encoding="utf-8")
+    pipe.reload_index()
+    out = pipe.ask("Combien de temps duraient en moyenne les appels au numéro vert du syndicat Zorglub ?")
+    assert out.refused and ("duration asked for" in out.refusal_reason  # or the length of time of another article
+                            or out.refusal_reason == "no quoted passage mentions zorglub")
+
+
 def test_quoted_answers_are_the_sentences_that_answer_without_an_answer_prompt(settings):
     """answer_style 'quote' (the default tier's): no prompt for an answer, the quotes are
     numbered as their passages and each citation's evidence is the quoted sentence."""

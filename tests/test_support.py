@@ -186,6 +186,9 @@ def test_a_year_the_article_is_dated_is_not_a_missing_number():
     ("What is the phone number of the SP2C union?", "phone"),
     ("Quel numéro faut-il appeler pour joindre un mandataire ?", "phone"),
     ("Combien d'appels le numéro vert a-t-il reçus ?", "number"),  # a number of calls, not a phone number
+    ("Combien de temps duraient les appels en moyenne ?", "duration"),  # how long, not a count of "temps"
+    ("Combien d'appels a-t-il reçus et combien de temps duraient-ils ?", "number"),  # the count, and its quote
+    ("How long did the calls last on average?", "duration"),
     # "quand" inside the question is not what it asks for; opinions and reasons ask for no figure
     ("Quelle est la meilleure expérience client pour lui quand il achète une voiture ?", None),
     ("What did Olivier Duha propose at the assises?", None),
@@ -232,6 +235,12 @@ def test_a_share_is_answered_by_a_percentage_and_a_price_by_an_amount_of_money()
     assert gives("phone", "Call +33 1 23 45 67 89 or 118 218.", question=phone)
     assert not gives("phone", "Plus de 80% des contrats sont des CDI [1].", question=phone)
     assert not gives("phone", "Ils comptent 1 200 000 salariés et 12 345 678 euros [1].", question=phone)
+    # "how long" is answered by a length of time, not by another figure
+    long = "Combien de temps duraient les appels en moyenne ?"
+    assert gives("duration", "Les conversations ont duré en moyenne 15 minutes [1].", question=long)
+    assert gives("duration", "They lasted a quarter of an hour [1].", question="How long did the calls last?")
+    assert gives("duration", "Il y est resté deux ans.", question=long)
+    assert not gives("duration", "99% des appels auraient abouti sans attente, sur 3000 appels [1].", question=long)
 
 
 def test_an_answer_that_restates_the_question_is_not_supported():
@@ -438,7 +447,7 @@ def test_a_claim_the_sentence_encoder_rates_low_is_kept_when_its_words_match_the
     ("Combien Nespresso réclame-t-elle à Denis Pages ?", ()),
     ("How many of the hotline calls came from heads of very small businesses?", ()),
     ("Qui a fondé Webhelp ?", ()),
-    ("Combien de temps duraient les appels en moyenne ?", ()),  # how long: a duration, not a count of "temps"
+    ("Combien de temps duraient-ils et combien d'appels a-t-il reçus ?", ("appels",)),
 ])
 def test_what_a_how_many_question_counts(q, units):
     from rag.refusal import counted
