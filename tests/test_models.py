@@ -110,7 +110,8 @@ def test_per_model_values_fall_back_to_generic_for_any_other_gguf():
     assert Settings(llm="quality").tuned("context_chars") == models.tuned("qwen2.5-coder-1.5b")["context_chars"]
     assert Settings(llm="quality", context_chars=999).tuned("context_chars") == 999
     # the default tier quotes; a server's model, named by llm_model, gets the generic prose
-    assert Settings().tuned("answer_style") == "quote" and Settings(llm="quality").tuned("answer_style") == "prose"
+    assert Settings().tuned("answer_style") == "quote" and Settings(llm="quality").tuned("answer_style") == "quote"
+    assert Settings(llm="/some/model.gguf").tuned("answer_style") == "prose"  # any other model writes prose
     served = Settings(llm_backend="openai", llm_url="http://127.0.0.1:1/v1", llm_model="llama-70b")
     assert served.tuned("answer_style") == "prose" and served.tuned("support_min") == models.GENERIC["support_min"]
 
