@@ -2,8 +2,8 @@
 
 Replays the French quotes that the fast tier showed for the English calibration questions
 (`reports/calibration-runs/fast-quote.json`: the quotes the default also picks) through the
-default model's translation, with the plain prompt (rag/prompt.py) and with three solved
-examples before it; counts the questions whose translated quotes still hold the answer's
+default model's translation, with the plain prompt (rag/prompt.py), with three solved
+examples before it, and told the reader's question (for its words); counts the questions whose translated quotes still hold the answer's
 keywords, the mean multilingual cosine to the originals, and the time.
 
     .venv/bin/python scripts/translation_variants.py
@@ -42,6 +42,16 @@ def with_examples(text: str) -> list[dict]:
     return [system, *shots, user]
 
 
+def with_question(question: str):
+    """The plain prompt, told what the reader asked (for the words of the same things)."""
+    def messages(text: str) -> list[dict]:
+        system, user = translation_messages(text, source="fr", target="en")
+        system = {**system, "content": system["content"] + f" The reader had asked: \"{question}\"; use the "
+                  "reader's words for the things the question names."}
+        return [system, user]
+    return messages
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--run", type=Path, default=ROOT / "reports" / "calibration-runs" / "fast-quote.json")
@@ -50,7 +60,8 @@ def main() -> int:
     args = ap.parse_args()
     questions = {q.id: q for q in load_questions(args.questions)}
     llm, enc = get_generator(Settings(llm=args.llm)), get_embedder("use")
-    variants = {"plain": lambda t: translation_messages(t, source="fr", target="en"), "examples": with_examples}
+    variants = {"plain": lambda t: translation_messages(t, source="fr", target="en"), "examples": with_examples,
+                "question": None}
     totals = {k: {"kept": 0, "n": 0, "cos": [], "s": 0.0} for k in variants}
     for r in json.loads(args.run.read_text(encoding="utf-8"))["results"]:
         q = questions[r["id"]]
@@ -58,6 +69,7 @@ def main() -> int:
         if q.lang != "en" or not q.answerable or r["refused"] or not originals:
             continue
         for name, messages in variants.items():
+            messages = messages or with_question(q.question)
             t0 = time.perf_counter()
             out = [clean_translation("".join(llm.stream(llm.render(messages(o)), max_tokens=min(200, len(o) // 2 + 24),
                                                         stop=["\n", *STOP], temperature=0.0))) for o in originals]
