@@ -195,8 +195,12 @@ def best_sentence(sents: list[Sentence], *, question: str, answer: str, passage:
     return ranked[0] if ranked else None
 
 
+SHORT_REPLY = 5  # words: a sentence this short is a reply that the next one explains
+
+
 def quote_sentences(sents: list[Sentence], *, question: str, n: int = 2, hint: str = "") -> list[Sentence]:
-    """The n best supporting sentences to quote, in reading order.
+    """The n best supporting sentences to quote, in reading order; a bare reply ranked first
+    comes with the sentence after it (on eval/calibration.jsonl: +1 question right of 73).
     ``hint``: the model's own (unsupported) answer, whose words point at the sentence it read."""
     ranked = ranked_sentences(sents, question=question, answer=hint)
     if not ranked:
@@ -205,6 +209,11 @@ def quote_sentences(sents: list[Sentence], *, question: str, n: int = 2, hint: s
     def total(x):
         return score_sentence(x, question=question, answer=hint) + rank_prior(x)
     best = ranked[0]
+    follow = neighbours(sents)[sents.index(best)][1]
+    if n >= 2 and follow is not None and len(re.findall(r"\w+", best.text)) <= SHORT_REPLY:
+        # a bare reply ("Oui sans aucun doute.", "Pour l'acquisition, non.") says what it means in
+        # the sentence after it
+        return [best, sents[follow]]
     # more quotes only from the same passage, or from another one nearly as strong, and only
     # sentences that say something (not a byline such as "***Manuel Jacquinet")
     # (overlapping chunks hold the same sentence twice: it is quoted once)

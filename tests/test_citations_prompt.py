@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 from rag import citations as cit
 from rag.prompt import (NOT_FOUND, STOP, chat_messages, clean_generation, detect_language, fewshot_prompt,
                         is_not_found, trim_unfinished)
@@ -179,3 +181,17 @@ def test_a_byline_is_never_the_second_quote():
     assert any(s.text.strip().startswith("***") for s in sents)  # it is a candidate sentence
     out = _extractive(sents, question="Avec quel cabinet le SP2C réalisait-il son étude ?", lead="—")
     assert "Bearing Point" in out and "Jacquinet" not in out
+
+
+def test_a_bare_reply_is_quoted_with_the_sentence_that_explains_it():
+    """"Oui sans aucun doute." ranks first (it follows the interview question), but says nothing
+    alone: the sentence after it comes with it, not a stronger sentence of another passage."""
+    passages = [(0, 200, "Le télémarketing non sollicité va être interdit, est-ce une bonne chose ? Oui sans aucun "
+                         "doute. Au même titre que le spam est interdit, il me semble logique de l'interdire.", ""),
+                (500, 600, "Maxence d'Espeuilles, fondateur d'OpenAccess, parle du télémarketing non sollicité.", "")]
+    sents = cit.candidate_sentences(passages)
+    reply = next(s for s in sents if s.text.startswith("Oui"))
+    sents = [replace(s, dense=1.0) if s is reply else s for s in sents]  # the reply ranks first
+    out = _extractive(sents, question="Que pense-t-il du télémarketing non sollicité ?", lead="—")
+    assert out == "— « Oui sans aucun doute. » [1] « Au même titre que le spam est interdit, il me semble logique de " \
+                  "l'interdire. » [1]"
