@@ -133,8 +133,8 @@ def _asked(question: str) -> tuple[str | None, frozenset[str] | None]:
 
 def gives_type(sent: Sentence, *, question: str, kind: str | None) -> bool:
     """The sentence holds the kind of thing asked for: a figure for a number or a date, a
-    percentage for a share, an amount of money for a price, a phone number for one, a length of time for "how long", a name the question does not hold
-    for "who"."""
+    percentage for a share, an amount of money for a price, a phone number for one, a length of
+    time for "how long", a name the question does not hold for "who"."""
     if kind in ("number", "date"):
         return bool(re.search(r"\d", sent.text))
     if kind in ("percent", "money", "phone", "duration"):

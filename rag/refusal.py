@@ -72,8 +72,10 @@ _ASKS_MONEY = re.compile(r"\b(how much money|combien d argent|how much does .* c
                          r"salaires|prix|cout|montant)\b")
 # a phone number: answered by one (ten digits, an international or a directory number), not by any figure
 _ASKS_PHONE = re.compile(r"\b(phone number|telephone number|numero de telephone|numero de tel|"
-                         r"(what|which) number (should|do|can|to) (\w+ )*(call|dial|ring)|quel numero (faut il )?(appeler|composer))\b")
-_PHONE = re.compile(r"(?<![\d,.])(?:\+\d{1,3}[\s.-]?)?\d(?:[\s.-]?\d){7,}(?![\d,.]*\s*(%|€|\$|euros?|dollars?))|\b118[\s.]?\d{3}\b")
+                         r"(what|which) number (should|do|can|to) (\w+ )*(call|dial|ring)|"
+                         r"quel numero (faut il )?(appeler|composer))\b")
+_PHONE = re.compile(r"(?<![\d,.])(?:\+\d{1,3}[\s.-]?)?\d(?:[\s.-]?\d){7,}(?![\d,.]*\s*(%|€|\$|euros?|dollars?))"
+                    r"|\b118[\s.]?\d{3}\b")
 # a duration: answered by a length of time ("15 minutes", "deux ans"), not by any figure
 _ASKS_DURATION = re.compile(r"\b(how long|combien de temps|quelle (est |etait |a ete )?(la )?duree|"
                             r"what (is |was )?the (average |mean )?(duration|length of time))\b")
@@ -126,8 +128,8 @@ def gives(kind: str | None, answer: str, *, question: str) -> bool:
     already in the question (a date may also be a month or a season, and a "when" may be
     answered by a time told in words, "la première année"); for a share, a percentage
     or a fraction ("la moitié"); for a sum of money, a figure with its currency; for a phone
-    number, a number of eight digits or more (or a "118" directory number); for "how long", a length of
-    time ("15 minutes", "deux ans")."""
+    number, a number of eight digits or more (or a "118" directory number); for "how long", a
+    length of time ("15 minutes", "deux ans")."""
     if kind is None:
         return True
     text = re.sub(r"\[\d{1,2}(?:\s*,\s*\d{1,2})*\]", " ", answer)
