@@ -8,8 +8,10 @@ Chat messages are rendered to one prompt string, so consecutive prompts that sha
 
 from __future__ import annotations
 
+import atexit
 import functools
 import threading
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, Protocol
@@ -74,6 +76,17 @@ def get_generator(settings: "Settings") -> Generator:
     return factory(settings)
 
 
+_LOADED: "weakref.WeakSet[LlamaGenerator]" = weakref.WeakSet()
+
+
+@atexit.register
+def _free_models() -> None:
+    """Free the loaded models while llama.cpp is still there: freed at interpreter teardown, after
+    its globals, each prints "Exception ignored in Llama.__del__" (pytest's exit showed three)."""
+    for gen in list(_LOADED):
+        gen._llm.close()
+
+
 class LlamaGenerator:
     """One GGUF model in-process; the lock keeps concurrent sessions off the single context."""
 
@@ -91,6 +104,7 @@ class LlamaGenerator:
                               n_threads_batch=n_threads, seed=seed, verbose=verbose, n_batch=512)
         except (ValueError, RuntimeError) as err:
             raise ModelNotFoundError(f"could not load GGUF model {path}: {err}") from None
+        _LOADED.add(self)
         template = self._llm.metadata.get("tokenizer.chat_template")
         self.chat = bool(template) if prompt_style == "auto" else prompt_style == "chat"
         self._formatter = None
