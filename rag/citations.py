@@ -137,7 +137,7 @@ def gives_type(sent: Sentence, *, question: str, kind: str | None) -> bool:
     time for "how long", a name the question does not hold for "who"."""
     if kind in ("number", "date"):
         return bool(re.search(r"\d", sent.text))
-    if kind in ("percent", "money", "phone", "duration"):
+    if kind is not None:  # any other kind ``refusal.asks_for`` names: as ``refusal.gives`` reads it
         return gives(kind, sent.text, question=question)
     named = _asked(question)[1]
     return named is not None and bool(entities(sent.text, ignore=set(named)))

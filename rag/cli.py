@@ -127,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     def gen(sp):
         sp.add_argument("--llm", help="tier: fast (quotes, no model call), balanced (default: quotes translated by "
-                                       "Qwen2.5-Coder-0.5B), quality (Qwen2.5-Coder-1.5B writes the answer); a "
+                                       "Qwen2.5-Coder-0.5B), quality (quotes translated by Qwen2.5-Coder-1.5B); a "
                                        "packaged name (models.txt) or a path to a .gguf file")
         sp.add_argument("-k", "--k", type=int, help="passages to retrieve (default 5)")
         sp.add_argument("--max-tokens", dest="max_tokens", type=int, help="cap on generated tokens")
