@@ -66,7 +66,8 @@ _ASKS_PERCENT = re.compile(r"\b(what percentage|quel pourcentage|what share|what
                            r"quelle proportion)\b|" + _WHAT_IS + r"(rate|taux|pourcentage|percentage|proportion|share|part)\b")
 # a sum of money: answered by an amount in a currency
 # (a revenue too: "chiffre d'affaires" is a sum of money; "turnover" may be staff turnover)
-_ASKS_MONEY = re.compile(r"\b(how much money|combien d argent|how much does .* cost|combien coute|revenues?|"
+_ASKS_MONEY = re.compile(r"\b(how much money|combien d argent|how much (does|did|do|will|would) .* (cost|pay|earn|claim|"
+                         r"charge|spend|raise|invest|owe)|combien coute|revenues?|"
                          r"chiffre d affaires)\b|" + _WHAT_IS +
                          r"(average |mean |moyen |moyenne )?(salary|salaries|wages?|price|cost|budget|amount|salaire|"
                          r"salaires|prix|cout|montant)\b")
@@ -77,7 +78,7 @@ _ASKS_PHONE = re.compile(r"\b(phone number|telephone number|numero de telephone|
 _PHONE = re.compile(r"(?<![\d,.])(?:\+\d{1,3}[\s.-]?)?\d(?:[\s.-]?\d){7,}(?![\d,.]*\s*(%|€|\$|euros?|dollars?))"
                     r"|\b118[\s.]?\d{3}\b")
 # a duration: answered by a length of time ("15 minutes", "deux ans"), not by any figure
-_ASKS_DURATION = re.compile(r"\b(how long|combien de temps|quelle (est |etait |a ete )?(la )?duree|"
+_ASKS_DURATION = re.compile(r"\b(how long|how much time|combien de temps|quelle (est |etait |a ete )?(la )?duree|"
                             r"what (is |was )?the (average |mean )?(duration|length of time))\b")
 _DURATION_GIVEN = re.compile(
     r"\b(\d+(?:[.,]\d+)?|une?|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|quinze|vingt|trente|quarante|"
@@ -93,11 +94,11 @@ _PERCENT = re.compile(r"%|\b(pour ?cent|per ?cent|moiti[ée]|tiers|quart|half|th
 _ARTICLE = re.compile(r"\b(un|une|one)\b", re.IGNORECASE)
 _CURRENCY = re.compile(r"[€$£]|\b(euros?|dollars?|francs?|dirhams?|livres sterling|pounds?)\b")
 # "when" as the question word (not "what did he say when…"), or an explicit year or date
-_ASKS_DATE = re.compile(r"^(and |et )?(when|quand)\b|\b(in what year|what year|en quelle annee|quelle annee|"
+_ASKS_DATE = re.compile(r"^(and |et )?(when|quand)\b|\b(in what year|what year|which year|en quelle annee|quelle annee|"
                         r"depuis quand|since when|what date|quelle date|a quelle date)\b")
-_MONTHS = re.compile(r"\b(january|february|march|april|may|june|july|august|september|october|november|december|"
+_MONTHS = re.compile(r"\b(january|february|march|april|\d+ may|may \d+|june|july|august|september|october|november|december|"
                      r"janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre|"
-                     r"spring|summer|autumn|fall|winter|printemps|ete|automne|hiver)\b")
+                     r"spring|summer|autumn|fall|winter|printemps|(?:en|l|cet) ete|automne|hiver)\b")  # "en été", not "a été"
 
 # "when" (not "what year") is also answered by a time told in words: "la première année", "l'an
 # dernier", "il y a deux ans", "at the start"; matched against the folded text

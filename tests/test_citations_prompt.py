@@ -183,6 +183,25 @@ def test_a_byline_is_never_the_second_quote():
     assert "Bearing Point" in out and "Jacquinet" not in out
 
 
+def test_an_interviewers_question_is_not_quoted_as_the_second_sentence():
+    """The interview question matches the reader's question best, but asks: the answers after it
+    are quoted, unless the question itself holds what is asked (a figure, for "how many")."""
+    text = ("Les plates-formes type Hopwork vous semblent-elles promises à un grand avenir ? Elles ont un avenir "
+            "c'est certain, on a besoin de savoir où chercher. Malheureusement, ces sites fourmillent de profils "
+            "de très basse qualité.")
+    sents = cit.candidate_sentences([(0, len(text), text, "")])
+    ask, future, quality = sents
+    sents = [replace(ask, dense=0.9), replace(future, dense=1.0), replace(quality, dense=0.5)]
+    out = _extractive(sents, question="Que reproche-t-il aux plates-formes comme Hopwork ?", lead="—")
+    assert "Hopwork vous semblent" not in out and "fourmillent" in out
+    # a question that holds the figure asked for is quoted
+    text = "Les centres d'appels comptent aux Philippines 1 200 000 salariés, ça vous étonne ? Ce chiffre m'a paru énorme."
+    ask, reply = cit.candidate_sentences([(0, len(text), text, "")])
+    out = _extractive([replace(ask, dense=0.9), replace(reply, dense=1.0)], lead="—",
+                      question="Combien de salariés comptent les centres d'appels aux Philippines ?")
+    assert "1 200 000" in out
+
+
 def test_a_bare_reply_is_quoted_with_the_sentence_that_explains_it():
     """"Oui sans aucun doute." ranks first (it follows the interview question), but says nothing
     alone: the sentence after it comes with it, not a stronger sentence of another passage."""

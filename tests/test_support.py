@@ -189,6 +189,10 @@ def test_a_year_the_article_is_dated_is_not_a_missing_number():
     ("Combien de temps duraient les appels en moyenne ?", "duration"),  # how long, not a count of "temps"
     ("Combien d'appels a-t-il reçus et combien de temps duraient-ils ?", "number"),  # the count, and its quote
     ("How long did the calls last on average?", "duration"),
+    ("How much time did the calls take?", "duration"),
+    ("In which year was Webhelp founded?", "date"),
+    ("How much did Denis Pages have to pay Nespresso?", "money"),  # "how much … pay": a sum of money
+    ("How much does Nespresso claim in damages?", "money"),
     # "quand" inside the question is not what it asks for; opinions and reasons ask for no figure
     ("Quelle est la meilleure expérience client pour lui quand il achète une voiture ?", None),
     ("What did Olivier Duha propose at the assises?", None),
@@ -210,6 +214,12 @@ def test_an_answer_gives_a_figure_only_when_it_holds_one_the_question_does_not()
     assert gives("number", "Deux centres d'appels [1].", question=q)
     assert not gives("date", "Une chose a évolué, deux fois [1].", question="En quelle année a-t-elle été fondée ?")
     assert gives("date", "Elle a été fondée en 2007 [1].", question="En quelle année a-t-elle été fondée ?")
+    # "a été" (has been) is not the season "été", nor "may" (a verb) the month
+    founded = "In which year was Webhelp founded?"
+    assert not gives("date", "Teleperformance a été créée par un français, Daniel Julien [1].", question=founded)
+    assert gives("date", "Elle a été créée en été [1].", question=founded)
+    assert not gives("date", "It may have been founded by two French people [1].", question=founded)
+    assert gives("date", "It closed on 7 May [1].", question=founded)
     # "when" may be answered by a time told in words; "what year" may not
     first = "La première année, nous avons prospecté par téléphone [1]."
     assert gives("date", first, question="Quand OpenAccess a-t-elle prospecté par téléphone ?")
