@@ -26,7 +26,8 @@ from .prompt import (NEVER_FIRST, NOT_FOUND_SPELLINGS, REFUSAL, STOP, chat_messa
                      trim_unfinished)
 from .lexical import tokenize
 from .records import Answer, Citation, Hit
-from .refusal import Signals, asks_for, counted, counted_numbers, decide, gives, is_nonsense
+from .refusal import (Signals, asks_for, counted, counted_numbers, decide, gives, is_nonsense, names_role,
+                      role_asked)
 from .retrieve import known_word, missing_name, missing_number, retrieve, unquoted_name
 from .settings import Settings
 from .wordvectors import WordVectors, same_form
@@ -376,9 +377,15 @@ class Pipeline:
         # a question that asks for a figure, a share, a sum or a date is answered by a sentence
         # that gives one (for "how many X?", a number of X), not by the best-matching other one
         only = (lambda x: x.counts) if units else (lambda x: gives(kind, x.text, question=question)) if kind else None
+        # "who is the CEO of X?" is answered by a sentence that names the role (or one spoken
+        # under a speaker line that does), not by another sentence about X
+        role = role_asked(question)
+        if role:
+            only = lambda x, kept=only: names_role(role, f"{x.header} {x.text}") and (kept is None or kept(x))  # noqa: E731
         text, cites, quoted = self._quote(excerpts, question, lang, hint=hint, only=only)
         if not quoted or not complete(text):
-            what = f"number of {' '.join(units)}" if units else {"phone": "phone number"}.get(kind, kind)
+            what = (f"number of {' '.join(units)}" if units else {"phone": "phone number"}.get(kind, kind) if kind
+                    else role)
             return f"no passage gives the {what} asked for"
         unquoted = unquoted_name(asked, [c.chunk for c in cites], chunks)
         if unquoted:

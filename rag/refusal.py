@@ -124,6 +124,38 @@ def asks_for(question: str) -> str | None:
     return None
 
 
+# a role whose holder is asked for ("who is the CEO of Deafi?", "qui a fondé OpenAccess ?"): the
+# quote that answers names the role, in either language; matched against ``fold``ed text
+_ROLES = {
+    "head": (r"\b(ceo|chief executive|pdg|head|boss|patron|patronne|directeur general|directrice generale|"
+             r"who (runs|leads|heads|manages|directs)|qui dirige)\b",
+             r"\b(ceo|chief|pdg|p dg|head|heads|boss|patron|patronne|dirige|dirigeait|dirigeant|dirigeante|directeur|"
+             r"directrice|president|presidente|copresident|runs|leads|manages|directs)\b"),
+    "founder": (r"\b(founder|co-?founder|fondateur|fondatrice|who (founded|created|set up|started)|"
+                r"qui a (fonde|cree|lance|monte))\b",
+                r"\b(fond\w*|cre[ea]\w*|founded|founder|founders|created|creator|set up|started|launched|lance\w*)\b"),
+    "editor": (r"\b(editor|redacteur|redactrice)\b", r"\b(editor|redacteur|redactrice|redaction)\b"),
+    "shareholder": (r"\b(shareholder|actionnaire|owner|proprietaire)\b",
+                    r"\b(shareholder|actionnaire|owner|owns|proprietaire|detient)\b"),
+    "minister": (r"\b(minister|ministre)\b", r"\b(minister|ministre|secretaire d etat|secretary of state)\b"),
+}
+
+
+def role_asked(question: str) -> str | None:
+    """The role whose holder a "who" question asks for ('head', 'founder', 'editor',
+    'shareholder', 'minister'), or None."""
+    q = fold(question)
+    if not re.search(r"^(and |et )?(who|qui)\b", q):
+        return None
+    return next((role for role, (asked, _) in _ROLES.items() if re.search(asked, q)), None)
+
+
+def names_role(role: str, text: str) -> bool:
+    """The text names the role (any form, either language): a quote that answers "who is the
+    CEO of X?" says who heads X."""
+    return bool(re.search(_ROLES[role][1], fold(text)))
+
+
 def gives(kind: str | None, answer: str, *, question: str) -> bool:
     """Whether ``answer`` holds what a question of ``kind`` asks for: a figure that is not
     already in the question (a date may also be a month or a season, and a "when" may be

@@ -471,3 +471,22 @@ def test_a_quote_from_a_passage_about_something_else_than_a_name_asked_is_a_refu
     out = pipe.ask("Et pour les pauses ?", history=["Que veut Jean Zorglub pour les téléconseillers de Tombouctou ?"])
     assert out.standalone_question and "Tombouctou" in out.standalone_question
     assert not out.refused and "pauses" in out.answer
+
+
+def test_who_holds_a_role_is_quoted_from_the_sentence_that_names_the_role(settings):
+    """"Qui dirige X ?" matches another sentence about X better: the quote is the one that names
+    the role; without one, the question is refused."""
+    text = ("Le syndicat Zorglub défend les téléconseillers des centres d'appels et le syndicat Zorglub recrute. "
+            "Jean Zorglub est le patron du syndicat.\n")
+    (settings.seeds_dir / "zz_zorglub.txt").write_text(text, encoding="utf-8")
+    pipe = Pipeline(settings.model_copy(update={"refuse_below": 0.0, "answer_style": "quote", "retrievers": "bm25"}),
+                    llm=FakeLLM("should not be called", chat=True, p_not=0.0))
+    q = "Qui dirige le syndicat Zorglub des téléconseillers des centres d'appels ?"
+    out = pipe.ask(q)
+    assert not out.refused and "patron" in out.answer.split("»")[0]
+    (settings.seeds_dir / "zz_zorglub.txt").write_text(text.replace("Jean Zorglub est le patron du syndicat.", ""),
+                                                       encoding="utf-8")
+    pipe.reload_index()
+    out = pipe.ask(q)
+    assert out.refused and ("head asked for" in out.refusal_reason  # or a head in another article
+                            or out.refusal_reason == "no quoted passage mentions zorglub")

@@ -5,7 +5,7 @@ import pytest
 from rag import citations as cit
 from rag import compose, support
 from rag.records import Chunk, Hit
-from rag.refusal import Signals, asks_for, decide, gives, is_nonsense
+from rag.refusal import Signals, asks_for, decide, gives, is_nonsense, names_role, role_asked
 
 
 @pytest.mark.parametrize("a,b", [
@@ -227,6 +227,29 @@ def test_an_answer_gives_a_figure_only_when_it_holds_one_the_question_does_not()
     assert gives("date", "Il y a deux ans [1].", question="Et quand a-t-il quitté Teleperformance ?")
     assert not gives("date", first, question="En quelle année OpenAccess a-t-elle prospecté par téléphone ?")
     assert not gives("date", "Nous avons prospecté par téléphone [1].", question="Quand ont-ils prospecté ?")
+
+
+@pytest.mark.parametrize("q,role", [
+    ("Who is the CEO of the start-up Deafi?", "head"),
+    ("Qui dirige désormais MatchPoint Consulting ?", "head"),
+    ("Who runs Foncia?", "head"),
+    ("Qui a fondé OpenAccess ?", "founder"),
+    ("Who founded Webhelp?", "founder"),
+    ("Who is the editor-in-chief of En-Contact?", "editor"),
+    ("Qui est l'actionnaire majoritaire de Paris Turf ?", "shareholder"),
+    ("Who is Laurent Uberti?", None),  # who a person is, not who holds a role
+    ("What did the CEO of Teleperformance say?", None),  # not a "who" question
+])
+def test_the_role_a_who_question_asks_about(q, role):
+    assert role_asked(q) == role
+
+
+def test_a_role_is_named_in_either_language():
+    assert names_role("founder", "Teleperformance a été créée par un français, Daniel Julien.")
+    assert names_role("head", "François Davy, le patron de Foncia")
+    assert names_role("head", "Jean-François Guillot, PDG de Teleperformance France")
+    assert not names_role("head", "Une grande compagnie d’assurance s’appuie sur la start up Deafi.")
+    assert not names_role("founder", "Teleperformance converse chaque année avec 38 % de la population mondiale.")
 
 
 def test_a_share_is_answered_by_a_percentage_and_a_price_by_an_amount_of_money():
