@@ -134,7 +134,7 @@ _ROLES = {
     "founder": (r"\b(founder|co-?founder|fondateur|fondatrice|who (founded|created|set up|started)|"
                 r"qui a (fonde|cree|lance|monte))\b",
                 r"\b(fond\w*|cre[ea]\w*|founded|founder|founders|created|creator|set up|started|launched|lance\w*)\b"),
-    "editor": (r"\b(editor|redacteur|redactrice)\b", r"\b(editor|redacteur|redactrice|redaction)\b"),
+    "editor": (r"\b(editor|redacteur|redactrice)\b", r"\b(editor|redacteur|redactrice)\b"),
     "shareholder": (r"\b(shareholder|actionnaire|owner|proprietaire)\b",
                     r"\b(shareholder|actionnaire|owner|owns|proprietaire|detient)\b"),
     "minister": (r"\b(minister|ministre)\b", r"\b(minister|ministre|secretaire d etat|secretary of state)\b"),

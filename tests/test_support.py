@@ -250,6 +250,9 @@ def test_a_role_is_named_in_either_language():
     assert names_role("head", "Jean-François Guillot, PDG de Teleperformance France")
     assert not names_role("head", "Une grande compagnie d’assurance s’appuie sur la start up Deafi.")
     assert not names_role("founder", "Teleperformance converse chaque année avec 38 % de la population mondiale.")
+    # the newsroom ("la rédaction") is not its editor
+    assert not names_role("editor", "La rédaction d’En-Contact.")
+    assert names_role("editor", "Manuel Jacquinet est Rédacteur en chef du magazine En-Contact.")
 
 
 def test_a_share_is_answered_by_a_percentage_and_a_price_by_an_amount_of_money():
