@@ -35,6 +35,9 @@ class Sentence:
     lead: float = 0.0  # the previous sentence's own cosine
     before: float = 0.0  # cosine of (previous sentence + this one)
     after: float = 0.0  # cosine of (this one + next sentence)
+    # a question that ends its paragraph: an interviewer's, answered by what follows (not a
+    # rhetorical question closing a statement, "J'ai été étonné par X : à quoi a-t-elle servi ?")
+    asks: bool = False
     # holds exactly what the question asks for: a number of what a "how many" question counts
     # ("230 000 agents"), a length of time for "how long" ("15 minutes")
     counts: bool = False
@@ -88,8 +91,9 @@ def candidate_sentences(passages: list[tuple], *, question: str = "") -> list[Se
             return not line.rstrip().endswith(":") or any(name <= set(tokenize(line)) for name in names if name)
         body = [(s, e) for s, e in spans if usable(s, e)]
         for s, e in body or spans:
-            out.append(Sentence(passage=n, start=s, end=e, text=text[s - start:e - start], about=about,
-                                header=" ".join(ctx)))
+            line, rest = text[s - start:e - start], text[e - start:]
+            out.append(Sentence(passage=n, start=s, end=e, text=line, about=about, header=" ".join(ctx),
+                                asks=is_question(line) and not rest.split("\n", 1)[0].strip()))
     return out
 
 
@@ -226,7 +230,7 @@ def quote_sentences(sents: list[Sentence], *, question: str, n: int = 2, hint: s
     # (overlapping chunks hold the same sentence twice: it is quoted once)
     top = [best] + [x for x in ranked[1:] if (x.passage == best.passage or total(x) >= 0.9 * total(best))
                     and len(re.findall(r"\w+", x.text)) >= 4 and quote_text(x) != quote_text(best)
-                    and not (is_question(x.text) and not gives_type(x, question=question, kind=kind))][: n - 1]
+                    and not (x.asks and not gives_type(x, question=question, kind=kind))][: n - 1]
     # the best quote first (a reader reads the first); two sentences that follow each other in
     # one passage keep their order, as they read together
     if len(top) == 2 and top[0].passage == top[1].passage and _adjacent(sents, top[1], top[0]):

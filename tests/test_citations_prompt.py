@@ -186,7 +186,7 @@ def test_a_byline_is_never_the_second_quote():
 def test_an_interviewers_question_is_not_quoted_as_the_second_sentence():
     """The interview question matches the reader's question best, but asks: the answers after it
     are quoted, unless the question itself holds what is asked (a figure, for "how many")."""
-    text = ("Les plates-formes type Hopwork vous semblent-elles promises à un grand avenir ? Elles ont un avenir "
+    text = ("Les plates-formes type Hopwork vous semblent-elles promises à un grand avenir ?\nElles ont un avenir "
             "c'est certain, on a besoin de savoir où chercher. Malheureusement, ces sites fourmillent de profils "
             "de très basse qualité.")
     sents = cit.candidate_sentences([(0, len(text), text, "")])
@@ -195,11 +195,19 @@ def test_an_interviewers_question_is_not_quoted_as_the_second_sentence():
     out = _extractive(sents, question="Que reproche-t-il aux plates-formes comme Hopwork ?", lead="—")
     assert "Hopwork vous semblent" not in out and "fourmillent" in out
     # a question that holds the figure asked for is quoted
-    text = "Les centres d'appels comptent aux Philippines 1 200 000 salariés, ça vous étonne ? Ce chiffre m'a paru énorme."
+    text = "Les centres d'appels comptent aux Philippines 1 200 000 salariés, ça vous étonne ?\nCe chiffre m'a paru énorme."
     ask, reply = cit.candidate_sentences([(0, len(text), text, "")])
     out = _extractive([replace(ask, dense=0.9), replace(reply, dense=1.0)], lead="—",
                       question="Combien de salariés comptent les centres d'appels aux Philippines ?")
     assert "1 200 000" in out
+    # a rhetorical question inside a statement is not an interviewer's: it may be quoted
+    text = ("Les prises de position étaient prévisibles pour le syndicat. J'ai été étonné par le silence de la "
+            "Mission : à quoi a-t-elle donc servi ? Rien de concret n'est sorti de la réunion.")
+    plain, surprised, nothing = cit.candidate_sentences([(0, len(text), text, "")])
+    assert not surprised.asks
+    out = _extractive([replace(plain, dense=1.0), replace(surprised, dense=0.9), replace(nothing, dense=0.1)],
+                      question="Qu'est-ce qui l'a étonné ?", lead="—")
+    assert "étonné" in out
 
 
 def test_a_bare_reply_is_quoted_with_the_sentence_that_explains_it():
