@@ -375,17 +375,21 @@ class Pipeline:
         asked about (``asked``: the user's words; ``retrieve.unquoted_name`` reads ``chunks``, the
         index's, for the passages around the quotes)."""
         # a question that asks for a figure, a share, a sum or a date is answered by a sentence
-        # that gives one (for "how many X?", a number of X), not by the best-matching other one
-        only = (lambda x: x.counts) if units else (lambda x: gives(kind, x.text, question=question)) if kind else None
-        # "who is the CEO of X?" is answered by a sentence that names the role (or one spoken
-        # under a speaker line that does), not by another sentence about X
+        # that gives one (for "how many X?", a number of X), not by the best-matching other one;
+        # "who is the CEO of X?" by a sentence that names the role (or is spoken under a speaker
+        # line that does), not by another sentence about X
         role = role_asked(question)
+        tests: list[Callable[[cit.Sentence], bool]] = []
+        if units:
+            tests.append(lambda x: x.counts)
+        elif kind:
+            tests.append(lambda x: gives(kind, x.text, question=question))
         if role:
-            only = lambda x, kept=only: names_role(role, f"{x.header} {x.text}") and (kept is None or kept(x))  # noqa: E731
-        text, cites, quoted = self._quote(excerpts, question, lang, hint=hint, only=only)
+            tests.append(lambda x: names_role(role, f"{x.header} {x.text}"))
+        text, cites, quoted = self._quote(excerpts, question, lang, hint=hint,
+                                          only=(lambda x: all(t(x) for t in tests)) if tests else None)
         if not quoted or not complete(text):
-            what = (f"number of {' '.join(units)}" if units else {"phone": "phone number"}.get(kind, kind) if kind
-                    else role)
+            what = f"number of {' '.join(units)}" if units else {"phone": "phone number"}.get(kind, kind or role)
             return f"no passage gives the {what} asked for"
         unquoted = unquoted_name(asked, [c.chunk for c in cites], chunks)
         if unquoted:
