@@ -127,8 +127,9 @@ def asks_for(question: str) -> str | None:
 # a role whose holder is asked for ("who is the CEO of Deafi?", "qui a fondé OpenAccess ?"): the
 # quote that answers names the role, in either language; matched against ``fold``ed text
 _ROLES = {
-    "head": (r"\b(ceo|chief executive|pdg|head|boss|patron|patronne|directeur general|directrice generale|"
-             r"who (runs|leads|heads|manages|directs)|qui dirige)\b",
+    "head": (r"\b(ceo|chief executive|pdg|head|boss|patron|patronne|directeur|directrice|director|dirigeant|"
+             r"dirigeante|president|presidente|copresident|chairman|chairwoman|who (runs|leads|heads|manages|directs)|"
+             r"qui dirige)\b",
              r"\b(ceo|chief|pdg|p dg|head|heads|boss|patron|patronne|dirige|dirigeait|dirigeant|dirigeante|directeur|"
              r"directrice|president|presidente|copresident|runs|leads|manages|directs)\b"),
     "founder": (r"\b(founder|co-?founder|fondateur|fondatrice|who (founded|created|set up|started)|"

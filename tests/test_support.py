@@ -233,6 +233,8 @@ def test_an_answer_gives_a_figure_only_when_it_holds_one_the_question_does_not()
     ("Who is the CEO of the start-up Deafi?", "head"),
     ("Qui dirige désormais MatchPoint Consulting ?", "head"),
     ("Who runs Foncia?", "head"),
+    ("Qui est le président du SP2C ?", "head"),
+    ("Who is the director of Viséo Conseil?", "head"),
     ("Qui a fondé OpenAccess ?", "founder"),
     ("Who founded Webhelp?", "founder"),
     ("Who is the editor-in-chief of En-Contact?", "editor"),
