@@ -380,7 +380,7 @@ class Pipeline:
         # line that does), not by another sentence about X
         role = role_asked(question)
         tests: list[Callable[[cit.Sentence], bool]] = []
-        if units:
+        if units or kind == "duration":  # set on the sentences by ``stream``
             tests.append(lambda x: x.counts)
         elif kind:
             tests.append(lambda x: gives(kind, x.text, question=question))

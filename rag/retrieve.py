@@ -257,10 +257,8 @@ def unquoted_name(question: str, quoted: list[Chunk], chunks) -> set[str]:
         ids = [int(i) for i in _document_chunk_ids(chunks, {source})]
         if not ids:
             continue
-        near = {ids[0]}
-        for c in quoted:
-            if c.source == source and c.id in ids and ids.index(c.id) > 0:
-                near.add(ids[ids.index(c.id) - 1])
+        at = {i: k for k, i in enumerate(ids)}  # each chunk's place in its document
+        near = {ids[0]} | {ids[at[c.id] - 1] for c in quoted if c.source == source and at.get(c.id, 0) > 0}
         read += [chunks[i] for i in sorted(near - {c.id for c in quoted})]
     return _names_outside(question, read)
 

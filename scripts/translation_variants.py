@@ -3,8 +3,9 @@
 Replays the French quotes that the fast tier showed for the English calibration questions
 (`reports/calibration-runs/fast-quote.json`: the quotes the default also picks) through the
 default model's translation, with the plain prompt (rag/prompt.py), with three solved
-examples before it, and told the reader's question (for its words); counts the questions whose translated quotes still hold the answer's
-keywords, the mean multilingual cosine to the originals, and the time.
+examples before it, and told the reader's question (for its words); counts the questions
+whose translated quotes still hold the answer's keywords, the mean multilingual cosine to the
+originals, and the time.
 
     .venv/bin/python scripts/translation_variants.py
 """
