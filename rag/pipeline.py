@@ -23,7 +23,7 @@ from .index import IndexData, ensure_index
 from .llm import FirstTokenProbe
 from .prompt import (NEVER_FIRST, NOT_FOUND_SPELLINGS, REFUSAL, STOP, chat_messages, clean_generation,
                      clean_translation, detect_language, fewshot_prompt, is_not_found, translation_messages,
-                     trim_unfinished)
+                     translation_units, trim_unfinished)
 from .lexical import tokenize
 from .records import Answer, Citation, Hit
 from .refusal import (Signals, asks_for, counted, counted_numbers, decide, gives, is_nonsense, names_role,
@@ -450,14 +450,19 @@ class Pipeline:
                 yield from shown(f" « {original} » [{x.passage}]")
                 continue
             pending.append(" “")
-            out = ""
-            for tok in self.llm.stream(self.llm.render(translation_messages(original, source=source, target=lang)),
-                                       max_tokens=min(200, len(original) // 2 + 24), stop=["\n", *STOP],
-                                       temperature=0.0):
-                out += tok
-                yield from shown(tok)
+            parts = []
+            for unit in translation_units(original):  # clause by clause: a long sentence loses its end
+                if parts:
+                    yield from shown(" ")
+                out = ""
+                for tok in self.llm.stream(self.llm.render(translation_messages(unit, source=source, target=lang)),
+                                           max_tokens=min(200, len(unit) // 2 + 24), stop=["\n", *STOP],
+                                           temperature=0.0):
+                    out += tok
+                    yield from shown(tok)
+                parts.append(clean_translation(out))
             yield from shown(f"” [{x.passage}]")
-            translation = clean_translation(out)
+            translation = " ".join(parts)
             ok = not verify.translation_problems(translation, original, question=question, similarity=similarity,
                                                  min_similarity=s.translation_min)
             pairs.append((translation, x.passage, True) if ok else (original, x.passage, False))

@@ -79,6 +79,22 @@ def translation_messages(text: str, *, source: str, target: str) -> list[dict]:
     return [{"role": "system", "content": system}, {"role": "user", "content": f"« {text} »"}]
 
 
+def translation_units(text: str, *, min_chars: int = 120, min_part: int = 40) -> list[str]:
+    """A quote cut into the clauses a small model translates one at a time: a long sentence is cut
+    at its semicolons (the 0.5B model drops the end of a long sentence: "…; nous n'avons obtenu
+    aucune réponse, si ce n'est, de la bouche du ministre « oui, on l'a reçue »" lost the
+    minister's words), never into a part shorter than ``min_part`` characters."""
+    if len(text) < min_chars:
+        return [text]
+    units: list[str] = []
+    for part in re.split(r"(?<=;)\s+(?=\S)", text):
+        if units and (len(units[-1]) < min_part or len(part) < min_part):
+            units[-1] += " " + part
+        else:
+            units.append(part)
+    return units
+
+
 def clean_translation(text: str) -> str:
     """The translation without the quote marks or label a small model may wrap it in."""
     text = re.sub(r"^\s*(?:translation|traduction)\s*:\s*", "", text.strip(), flags=re.I)

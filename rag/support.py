@@ -119,9 +119,13 @@ NAME_TRANSLATIONS = {
 
 
 def _name_tokens(text: str) -> set[str]:
+    """The folded words of the names in ``text``; of a hyphenated name only its capitalised parts
+    ("French-speaking" names "french", not "speaking"; "Chambon-sur-Lignon" "chambon", "lignon")."""
     toks = set()
     for e in entities(text):
-        for t in fold(e).split():
+        parts = [p for w in e.split() for p in (re.split(r"[-‐]", w) if "-" in w or "‐" in w else [w])
+                 if p[:1].isupper() or "-" not in w and "‐" not in w]
+        for t in fold(" ".join(parts)).split():
             if len(t) > 1 and not t.isdigit() and t not in _COMMON:
                 toks.add(t)
     return toks
@@ -136,25 +140,40 @@ def unsupported_names(claim: str, evidence: str, *, question: str = "", cognates
     """Name words (capitalised, not sentence-initial) of the claim absent from evidence and question.
     A word matches a longer word of the evidence by prefix (plural, feminine: "Teleperformance's");
     a short one in capitals ("AI", "TPE") only the same capitals;
-    with ``cognates``, also a word of the evidence in another language's form ("Responsibility" for
-    "Responsabilité", "Efficiency" for "efficacité": a word of five letters or more sharing its first five)."""
+    with ``cognates`` (a translation of the evidence), also a word of the evidence in another
+    language's form ("Responsibility" for "Responsabilité", "Efficiency" for "efficacité": a word of
+    five letters or more sharing its first five), one letter apart from it ("Service" for a name
+    spelt "Sévice"), or an acronym the evidence writes in small letters ("PDF" for "pdf")."""
     have = set(fold(evidence).split()) | set(fold(question).split())
+    long_words = {h for h in have if len(h) >= 6} if cognates else set()
     stems = {h[:5] for h in fold(evidence).split() if len(h) >= 5} if cognates else set()
     # a name in capitals is found only in capitals: "AI" is not the "ai" of "j'ai"
     capitals, found_capitals = _short_capitals(claim), _short_capitals(evidence) | _short_capitals(question)
+    strict = 3 if not cognates else 2  # in a translation, "PDF" may render "pdf"; "AI" never "ai"
     out = set()
     for t in _name_tokens(claim):
         in_capitals = t in capitals
 
         def present(f: str) -> bool:
-            if in_capitals and len(f) <= 3:
+            if in_capitals and len(f) <= strict:
                 return f in found_capitals
             return f in have or (len(f) >= 4 and any(h.startswith(f) for h in have))
 
         if not any(present(f) for f in (t, *NAME_TRANSLATIONS.get(t, []), t.removesuffix("s"))) \
-                and not (len(t) >= 5 and t[:5] in stems):
+                and not (len(t) >= 5 and t[:5] in stems) \
+                and not (len(t) >= 6 and any(_one_edit(t, h) for h in long_words)):
             out.add(t)
     return out
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """``a`` and ``b`` differ by one letter inserted, deleted or replaced (or not at all)."""
+    if abs(len(a) - len(b)) > 1:
+        return False
+    i = 0
+    while i < min(len(a), len(b)) and a[i] == b[i]:
+        i += 1
+    return a[i + 1:] == b[i + 1:] or a[i:] == b[i + 1:] or a[i + 1:] == b[i:]
 
 
 # --- instructions, links ---------------------------------------------------------------------

@@ -222,3 +222,16 @@ def test_a_bare_reply_is_quoted_with_the_sentence_that_explains_it():
     out = _extractive(sents, question="Que pense-t-il du télémarketing non sollicité ?", lead="—")
     assert out == "— « Oui sans aucun doute. » [1] « Au même titre que le spam est interdit, il me semble logique de " \
                   "l'interdire. » [1]"
+
+
+def test_a_long_quote_is_translated_clause_by_clause_at_its_semicolons():
+    from rag.prompt import translation_units
+
+    long = ("Nous avions envoyé un courrier à Laurent Wauquiez avec plusieurs propositions à soumettre au débat ; "
+            "nous n'avons obtenu aucune réponse officielle, si ce n'est, de la bouche du ministre « oui, on l'a reçue ».")
+    assert translation_units(long) == [long[:long.index(";") + 1], long[long.index(";") + 2:]]
+    assert translation_units("Court ; bref.") == ["Court ; bref."]  # a short sentence stays whole
+    # no clause shorter than min_part: a short one joins its neighbour
+    text = "A" * 150 + " ; oui ; " + "B" * 60
+    assert translation_units(text) == ["A" * 150 + " ; oui ;", "B" * 60]
+    assert " ".join(translation_units(long)) == long

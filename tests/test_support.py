@@ -1,5 +1,7 @@
 """Support checking, refusal signals, sentence selection: pure code, no model."""
 
+import functools
+
 import pytest
 
 from rag import citations as cit
@@ -531,3 +533,18 @@ def test_word_vectors_match_a_word_in_any_form_or_by_a_close_vector():
     assert abs(sims[1][0] - 1.0) < 1e-5 and sims[0][0] < 0.5
     words.similarity(["choice"], ["choix"])
     assert Counting.calls == 2  # each word encoded once
+
+
+def test_a_translation_may_render_a_name_as_a_near_spelling_an_acronym_in_capitals_or_a_hyphenated_adjective():
+    # the quote fallback's translations (eval/calibration.jsonl): these were shown in French instead
+    names = functools.partial(support.unsupported_names, cognates=True)
+    assert names("the film 118 318 Service Client is released", "la comédie 118 318 Sévice Client") == set()
+    assert names("several proposals (PDF eodom) to debate", "plusieurs propositions (lien pdf eodom)") == set()
+    assert names("Amazon works with many French-speaking centres", "Amazon collabore avec des sociétés françaises") == set()
+    # still refused: a name the original does not hold, "AI" for the "ai" of "j'ai", a name two letters off
+    assert names("even in the countries of Pakistan, there are missions", "même dans les territoires païens") == {"pakistan"}
+    assert names("Amazon uses AI now", "Amazon : j'ai vu") == {"ai"}
+    assert names("the Morgan report", "le rapport Morand") == {"morgan"}
+    # outside translations an acronym is found only in capitals
+    assert support.unsupported_names("Amazon sends a PDF [1].", "Amazon : un pdf") == {"pdf"}
+    assert support._name_tokens("Jean-Marc Royer lives in Chambon-sur-Lignon") == {"jean", "marc", "royer", "chambon", "lignon"}
