@@ -17,7 +17,7 @@ from typing import Callable, Iterator
 
 from . import citations as cit
 from . import compose, support, verify
-from .errors import EmptyQuestionError, QuestionTooLongError
+from .errors import EmptyQuestionError, QuestionTooLongError, RagError
 from .followup import accept_rewrite, is_followup, rewrite_messages, standalone_question
 from .index import IndexData, ensure_index
 from .llm import FirstTokenProbe
@@ -53,7 +53,7 @@ class Event:
 
 class Pipeline:
     def __init__(self, settings: Settings, *, index: IndexData | None = None, llm=None,
-                 encoders: dict | None = None, progress: Callable[[str], None] | None = None):
+                 encoders: dict | None = None, progress: Callable[[str], None] | None = None, fallback_llm=None):
         self.settings = settings
         self.index = index or ensure_index(settings, progress=progress)
         self._encoders = encoders
@@ -62,6 +62,10 @@ class Pipeline:
         self._warmed = False
         self._rewrite_prefix: str | None = None  # the follow-up rewrite prompt's fixed part (followup='llm')
         self._words: WordVectors | None = None  # word vectors (support by words, "how many X")
+        # the second translation model: None not loaded yet, False none; a pipeline handed its model
+        # (``llm``) is handed its second one too, or has none
+        self._fallback = fallback_llm if fallback_llm is not None else (None if llm is None else False)
+        self._fallback_error: str | None = None
 
     def reload_index(self) -> None:
         """Pick up an index rebuilt after documents were added or removed (models stay loaded)."""
@@ -93,6 +97,25 @@ class Pipeline:
 
             self._llm = get_generator(self.settings)
         return self._llm
+
+    @property
+    def fallback_llm(self):
+        """The larger model that translates a quote again when the answer model's translation
+        fails its check (settings ``translation_fallback``), loaded on first use; None when there
+        is none or it cannot be loaded (``_fallback_error`` says why; the original is quoted)."""
+        name = str(self.settings.tuned("translation_fallback") or "")
+        if not name or name.lower() == "none" or self.settings.llm_backend != "llama.cpp" or self._fallback is False:
+            return None
+        if self._fallback is None:
+            from .llm import get_generator
+
+            try:
+                self._fallback = get_generator(self.settings.model_copy(
+                    update={"llm": name, "translation_fallback": ""}))
+            except RagError as e:
+                self._fallback, self._fallback_error = False, f"no second translation model ({e})"
+                return None
+        return self._fallback
 
     @property
     def llm_loaded(self) -> bool:
@@ -433,7 +456,7 @@ class Pipeline:
         if not s.translate_quotes or not self.llm.chat or all(src == lang for src in sources):
             return None
         started = time.perf_counter()
-        similarity, pairs = self._similarity(), []
+        similarity, words, pairs = self._similarity(), self.words, []
         pending = [TRANSLATED_LEAD[lang]]  # the lead goes out with the first words of a quote
 
         def shown(text: str) -> Iterator[Event]:
@@ -444,27 +467,42 @@ class Pipeline:
             elif draft:
                 pending.append(text)
 
+        def translate(llm, original: str, source: str, *, streamed: bool):
+            """The original translated clause by clause (a long sentence loses its end), and whether
+            every clause passes its check."""
+            parts, ok = [], True
+            for unit in translation_units(original):
+                if parts and streamed:
+                    yield from shown(" ")
+                out = ""
+                for tok in llm.stream(llm.render(translation_messages(unit, source=source, target=lang)),
+                                      max_tokens=min(200, len(unit) // 2 + 24), stop=["\n", *STOP], temperature=0.0):
+                    out += tok
+                    if streamed:
+                        yield from shown(tok)
+                parts.append(clean_translation(out))
+                ok = ok and not verify.translation_problems(
+                    parts[-1], unit, question=question, similarity=similarity, min_similarity=s.translation_min,
+                    word_similarity=words and words.similarity)
+            return " ".join(parts), ok
+
         for x, original, source in zip(quoted, originals, sources):
             if source == lang:
                 pairs.append((original, x.passage, False))
                 yield from shown(f" « {original} » [{x.passage}]")
                 continue
             pending.append(" “")
-            parts = []
-            for unit in translation_units(original):  # clause by clause: a long sentence loses its end
-                if parts:
-                    yield from shown(" ")
-                out = ""
-                for tok in self.llm.stream(self.llm.render(translation_messages(unit, source=source, target=lang)),
-                                           max_tokens=min(200, len(unit) // 2 + 24), stop=["\n", *STOP],
-                                           temperature=0.0):
-                    out += tok
-                    yield from shown(tok)
-                parts.append(clean_translation(out))
+            translation, ok = yield from translate(self.llm, original, source, streamed=True)
             yield from shown(f"” [{x.passage}]")
-            translation = " ".join(parts)
-            ok = not verify.translation_problems(translation, original, question=question, similarity=similarity,
-                                                 min_similarity=s.translation_min)
+            if not ok:  # the larger model, if there is one, translates it again (not streamed: a draft was)
+                second = self.fallback_llm
+                if second is not None:
+                    t_second = time.perf_counter()
+                    translation, ok = yield from translate(second, original, source, streamed=False)
+                    timings["translate_fallback_ms"] = timings.get("translate_fallback_ms", 0.0) + (
+                        time.perf_counter() - t_second) * 1000
+                elif self._fallback_error:
+                    yield Event("status", self._fallback_error)
             pairs.append((translation, x.passage, True) if ok else (original, x.passage, False))
         self._warmed = False  # the answer prompt's prefix is reloaded from its cache next time
         timings["translate_ms"] = (time.perf_counter() - started) * 1000

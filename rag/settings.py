@@ -140,6 +140,11 @@ class Settings(BaseSettings):
         True, description="When the answer falls back to quoting evidence written in another language than the "
                           "question's, show the quotes machine-translated by the model (chat models; each "
                           "translation checked against its original, the original kept as the evidence).")
+    translation_fallback: str | None = Field(
+        None, description="A larger model (tier, packaged name or GGUF path) that translates a quote again when the "
+                          "answer model's translation fails its check; loaded only then. '' or 'none': no second "
+                          "model. None: the model's value (rag/models.py: the balanced tier asks the quality "
+                          "tier's 1.5B).")
     translation_min: float = Field(
         0.5, ge=0.0, le=1.0, description="Least multilingual-embedding cosine between a translated quote and its "
                                          "original; a translation below it is not shown (the original is).")

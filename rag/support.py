@@ -29,7 +29,7 @@ _WORDS = {
     "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "hundred": 100,
     "un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "sept": 7, "huit": 8, "neuf": 9,
     "dix": 10, "onze": 11, "douze": 12, "quinze": 15, "vingt": 20, "trente": 30, "cent": 100,
-    "half": 0.5, "moitie": 0.5, "dozen": 12, "douzaine": 12,
+    "half": 0.5, "moitie": 0.5, "demi": 0.5, "demie": 0.5, "dozen": 12, "douzaine": 12,
 }
 # "1 200 000", "1,200,000", "1.200.000", "3,5", "3.5", "50" ; then an optional scale word
 _NUM = re.compile(r"(?<![\w.,])(\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d{1,3}(?:,\d{3})+(?!\d)|\d{1,3}(?:\.\d{3}){2,}|\d+(?:[.,]\d+)?)"

@@ -9,6 +9,7 @@ until one holds it; if none does, none is shown.
 
 from __future__ import annotations
 
+import re
 from typing import Callable
 
 from . import citations as cit
@@ -133,23 +134,37 @@ def append_marker(claim: str, n: int) -> str:
 
 
 def translation_problems(translation: str, original: str, *, question: str, similarity: Similarity,
-                         min_similarity: float) -> list[str]:
+                         min_similarity: float, word_similarity: support.WordSimilarity | None = None,
+                         min_word_similarity: float = 0.7) -> list[str]:
     """Why a machine translation of a quoted sentence may not stand in for it (empty: it may):
     it must keep the original's meaning (multilingual cosine), add no number, name or link,
-    and not read as an instruction."""
+    and not read as an instruction. A thousands separator the model wrote with a space
+    ("100, 000 euros" for "100 000 euros") is the original's number; with ``word_similarity``
+    (multilingual word vectors), a capitalised word close to a word of the original translates
+    it ("Council" for "conseil", "Centers" for "centres") rather than naming something new."""
     if not translation.strip(" .…"):
         return ["empty"]
     out = []
     sim = similarity(translation, [original])[0]
     if sim < min_similarity:
         out.append(f"meaning differs (cosine {sim:.2f} < {min_similarity:.2f})")
-    if missing := support.unsupported_numbers(translation, original, question=question):
+    theirs = support.numbers(original)
+    joined = _SPLIT_THOUSANDS.sub(lambda m: m.group(1) + m.group(2) if float(m.group(1) + m.group(2)) in theirs
+                                  else m.group(0), translation)
+    if missing := support.unsupported_numbers(joined, original, question=question):
         out.append("numbers not in the original: " + ", ".join(f"{n:g}" for n in sorted(missing)))
-    if missing := support.unsupported_names(translation, original, question=question, cognates=True):
+    missing = support.unsupported_names(translation, original, question=question, cognates=True)
+    if missing and word_similarity is not None and (words := support.content_words(original)):
+        names = sorted(missing)
+        missing = {n for n, row in zip(names, word_similarity(names, words)) if max(row) < min_word_similarity}
+    if missing:
         out.append("names not in the original: " + ", ".join(sorted(missing)))
     if support.looks_like_instruction(translation):
         out.append("reads as an instruction")
     if support.urls(translation) - support.urls(original):
         out.append("a link the original does not hold")
     return out
+
+
+_SPLIT_THOUSANDS = re.compile(r"\b(\d{1,3}),\s(\d{3})\b")
 

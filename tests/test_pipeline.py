@@ -172,6 +172,37 @@ def test_a_translation_that_adds_a_figure_is_not_shown_and_the_original_quote_is
     assert out.extractive and not out.translated and "«" in out.answer and "75" not in out.answer
 
 
+def test_a_translation_that_fails_its_check_is_asked_again_of_the_second_model(settings):
+    bad = _translating("Olivier Duha proposed 450 new jobs with Amazon [1].", lambda fr: "He said 75 percent of " + fr.lower())
+    good = FakeLLM(_translating("", lambda fr: "so, " + fr.lower()), chat=True)
+    s = settings.model_copy(update={"refuse_below": 0.0, "not_found_max": 0.6, "not_found_unsupported": 0.3,
+                                    "support_min": 0.0, "translation_min": 0.0})
+    pipe = Pipeline(s, llm=FakeLLM(bad, chat=True, p_not=0.1), fallback_llm=good)
+    out = pipe.ask("What did Olivier Duha propose?")
+    assert out.translated and "75" not in out.answer and "“so, " in out.answer
+    assert good.prompts and out.timings["translate_fallback_ms"] >= 0
+    # a second translation that fails too: the original is quoted, as without a second model
+    worse = FakeLLM(_translating("", lambda fr: "Visit Pakistan, " + fr.lower()), chat=True)
+    out = Pipeline(s, llm=FakeLLM(bad, chat=True, p_not=0.1), fallback_llm=worse).ask("What did Olivier Duha propose?")
+    assert not out.translated and "«" in out.answer and "Pakistan" not in out.answer
+    # a pipeline handed its model has no second one unless handed it (no model is loaded from disk)
+    assert Pipeline(s, llm=FakeLLM(bad, chat=True, p_not=0.1)).fallback_llm is None
+
+
+def test_a_second_translation_model_that_cannot_be_loaded_is_said_once_asked_and_the_original_quoted(settings):
+    s = settings.model_copy(update={"refuse_below": 0.0, "not_found_max": 0.6, "not_found_unsupported": 0.3,
+                                    "support_min": 0.0, "translation_min": 0.0,
+                                    "translation_fallback": str(settings.models_dir / "missing.gguf")})
+    bad = _translating("Olivier Duha proposed 450 new jobs with Amazon [1].", lambda fr: "He said 75 percent of " + fr.lower())
+    pipe = Pipeline(s, llm=FakeLLM(bad, chat=True, p_not=0.1), fallback_llm=None)
+    pipe._fallback = None  # as a pipeline that loads its own models: the second one is looked for
+    events = list(pipe.stream("What did Olivier Duha propose?"))
+    status = [e.text for e in events if e.kind == "status"]
+    assert any("no second translation model" in t and "missing.gguf" in t for t in status)
+    out = events[-1].answer
+    assert not out.translated and "«" in out.answer
+
+
 def test_quotes_are_not_translated_for_a_question_in_their_language_or_when_switched_off(settings):
     calls = []
     script = _translating("Olivier Duha propose 450 emplois avec Amazon [1].", lambda fr: calls.append(fr) or fr)

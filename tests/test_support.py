@@ -7,6 +7,7 @@ import pytest
 from rag import citations as cit
 from rag import compose, support
 from rag.records import Chunk, Hit
+from rag.text import fold
 from rag.refusal import Signals, asks_for, decide, gives, is_nonsense, names_role, role_asked
 
 
@@ -322,6 +323,34 @@ def test_a_translation_must_keep_the_meaning_figures_names_and_add_no_instructio
                                 question="", similarity=sim(0.8), min_similarity=0.5) == []
     assert translation_problems("At most an evolution of the Amazon Label.", label, question="",
                                 similarity=sim(0.8), min_similarity=0.5) == ["names not in the original: amazon"]
+
+
+def test_a_translation_may_write_a_thousands_separator_or_capitalise_a_translated_word():
+    from rag.verify import translation_problems
+
+    def same(value):
+        return lambda text, candidates: [value for _ in candidates]
+
+    fr = "La société suisse lui demande pas moins de 100 000 euros en dommages et intérêts."
+    assert translation_problems("The Swiss company claims at least 100, 000 euros in damages.", fr, question="",
+                                similarity=same(0.8), min_similarity=0.5) == []
+    assert translation_problems("The Swiss company claims at least 100, 500 euros in damages.", fr, question="",
+                                similarity=same(0.8), min_similarity=0.5) == ["numbers not in the original: 100, 500"]
+    half = "il faut désormais réagir si ce n'est dans la demi-heure, au moins dans l'heure"
+    assert translation_problems("we must now react within the half-hour, or at least within the hour", half,
+                                question="", similarity=same(0.8), min_similarity=0.5) == []
+    # word vectors (scripted): "Council" is close to "conseil", "Christians" to no word of the original
+    vectors = {"council": {"conseil": 0.8}, "judges": {"judiciaires": 0.75}, "christians": {"paiens": 0.4}}
+
+    def words(names, others):
+        return [[vectors.get(n, {}).get(fold(o), 0.1) for o in others] for n in names]
+
+    fr = "Le conseil national des administrateurs et mandataires judiciaires revient, même en territoire païen."
+    tr = "The National Council of Administrators and Judges returns, even in the land of the Christians."
+    assert translation_problems(tr, fr, question="", similarity=same(0.8), min_similarity=0.5) == [
+        "names not in the original: christians, council, judges"]  # without word vectors
+    assert translation_problems(tr, fr, question="", similarity=same(0.8), min_similarity=0.5,
+                                word_similarity=words) == ["names not in the original: christians"]
 
 
 def test_a_name_asked_about_is_missing_only_when_no_form_of_it_is_in_the_passages():
