@@ -142,10 +142,9 @@ def unsupported_names(claim: str, evidence: str, *, question: str = "", cognates
     a short one in capitals ("AI", "TPE") only the same capitals;
     with ``cognates`` (a translation of the evidence), also a word of the evidence in another
     language's form ("Responsibility" for "Responsabilité", "Efficiency" for "efficacité": a word of
-    five letters or more sharing its first five), one letter apart from it ("Service" for a name
-    spelt "Sévice"), or an acronym the evidence writes in small letters ("PDF" for "pdf")."""
+    five letters or more sharing its first five), or an acronym the evidence writes in small letters
+    ("PDF" for "pdf"). A name one letter off is not the same name ("Visée" for "Viséo")."""
     have = set(fold(evidence).split()) | set(fold(question).split())
-    long_words = {h for h in have if len(h) >= 6} if cognates else set()
     stems = {h[:5] for h in fold(evidence).split() if len(h) >= 5} if cognates else set()
     # a name in capitals is found only in capitals: "AI" is not the "ai" of "j'ai"
     capitals, found_capitals = _short_capitals(claim), _short_capitals(evidence) | _short_capitals(question)
@@ -160,20 +159,10 @@ def unsupported_names(claim: str, evidence: str, *, question: str = "", cognates
             return f in have or (len(f) >= 4 and any(h.startswith(f) for h in have))
 
         if not any(present(f) for f in (t, *NAME_TRANSLATIONS.get(t, []), t.removesuffix("s"))) \
-                and not (len(t) >= 5 and t[:5] in stems) \
-                and not (len(t) >= 6 and any(_one_edit(t, h) for h in long_words)):
+                and not (len(t) >= 5 and t[:5] in stems):
             out.add(t)
     return out
 
-
-def _one_edit(a: str, b: str) -> bool:
-    """``a`` and ``b`` differ by one letter inserted, deleted or replaced (or not at all)."""
-    if abs(len(a) - len(b)) > 1:
-        return False
-    i = 0
-    while i < min(len(a), len(b)) and a[i] == b[i]:
-        i += 1
-    return a[i + 1:] == b[i + 1:] or a[i:] == b[i + 1:] or a[i + 1:] == b[i:]
 
 
 # --- instructions, links ---------------------------------------------------------------------

@@ -140,8 +140,9 @@ def translation_problems(translation: str, original: str, *, question: str, simi
     it must keep the original's meaning (multilingual cosine), add no number, name or link,
     and not read as an instruction. A thousands separator the model wrote with a space
     ("100, 000 euros" for "100 000 euros") is the original's number; with ``word_similarity``
-    (multilingual word vectors), a capitalised word close to a word of the original translates
-    it ("Council" for "conseil", "Centers" for "centres") rather than naming something new."""
+    (multilingual word vectors), a capitalised word close to a common (small-letter) word of the
+    original translates it ("Council" for "conseil", "Centers" for "centres") rather than naming
+    something new."""
     if not translation.strip(" .…"):
         return ["empty"]
     out = []
@@ -154,7 +155,10 @@ def translation_problems(translation: str, original: str, *, question: str, simi
     if missing := support.unsupported_numbers(joined, original, question=question):
         out.append("numbers not in the original: " + ", ".join(f"{n:g}" for n in sorted(missing)))
     missing = support.unsupported_names(translation, original, question=question, cognates=True)
-    if missing and word_similarity is not None and (words := support.content_words(original)):
+    # only against the original's common words: a name is not translated, and one spelt close to
+    # another ("Visée" for "Viséo") is a different name
+    common = support.content_words(" ".join(w for w in original.split() if w.lstrip("«“\"'([")[:1].islower()))
+    if missing and word_similarity is not None and (words := common):
         names = sorted(missing)
         missing = {n for n, row in zip(names, word_similarity(names, words)) if max(row) < min_word_similarity}
     if missing:
