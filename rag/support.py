@@ -123,8 +123,10 @@ def _name_tokens(text: str) -> set[str]:
     ("French-speaking" names "french", not "speaking"; "Chambon-sur-Lignon" "chambon", "lignon")."""
     toks = set()
     for e in entities(text):
-        parts = [p for w in e.split() for p in (re.split(r"[-‐]", w) if "-" in w or "‐" in w else [w])
-                 if p[:1].isupper() or "-" not in w and "‐" not in w]
+        parts = []
+        for w in e.split():
+            pieces = re.split(r"[-‐]", w)
+            parts += pieces if len(pieces) == 1 else [p for p in pieces if p[:1].isupper()]
         for t in fold(" ".join(parts)).split():
             if len(t) > 1 and not t.isdigit() and t not in _COMMON:
                 toks.add(t)
@@ -162,7 +164,6 @@ def unsupported_names(claim: str, evidence: str, *, question: str = "", cognates
                 and not (len(t) >= 5 and t[:5] in stems):
             out.add(t)
     return out
-
 
 
 # --- instructions, links ---------------------------------------------------------------------

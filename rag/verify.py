@@ -133,6 +133,9 @@ def append_marker(claim: str, n: int) -> str:
     return f"{body[:-1].rstrip() if end else body} [{n}]{end}"
 
 
+_SPLIT_THOUSANDS = re.compile(r"\b(\d{1,3}),\s(\d{3})\b")  # "100, 000": a thousands separator, spaced
+
+
 def translation_problems(translation: str, original: str, *, question: str, similarity: Similarity,
                          min_similarity: float, word_similarity: support.WordSimilarity | None = None,
                          min_word_similarity: float = 0.7) -> list[str]:
@@ -155,12 +158,13 @@ def translation_problems(translation: str, original: str, *, question: str, simi
     if missing := support.unsupported_numbers(joined, original, question=question):
         out.append("numbers not in the original: " + ", ".join(f"{n:g}" for n in sorted(missing)))
     missing = support.unsupported_names(translation, original, question=question, cognates=True)
-    # only against the original's common words: a name is not translated, and one spelt close to
-    # another ("Visée" for "Viséo") is a different name
-    common = support.content_words(" ".join(w for w in original.split() if w.lstrip("«“\"'([")[:1].islower()))
-    if missing and word_similarity is not None and (words := common):
-        names = sorted(missing)
-        missing = {n for n, row in zip(names, word_similarity(names, words)) if max(row) < min_word_similarity}
+    if missing and word_similarity is not None:
+        # only against the original's common words: a name is not translated, and one spelt close
+        # to another ("Visée" for "Viséo") is a different name
+        common = support.content_words(" ".join(w for w in original.split() if w.lstrip("«“\"'([")[:1].islower()))
+        if common:
+            names = sorted(missing)
+            missing = {n for n, row in zip(names, word_similarity(names, common)) if max(row) < min_word_similarity}
     if missing:
         out.append("names not in the original: " + ", ".join(sorted(missing)))
     if support.looks_like_instruction(translation):
@@ -168,7 +172,3 @@ def translation_problems(translation: str, original: str, *, question: str, simi
     if support.urls(translation) - support.urls(original):
         out.append("a link the original does not hold")
     return out
-
-
-_SPLIT_THOUSANDS = re.compile(r"\b(\d{1,3}),\s(\d{3})\b")
-
