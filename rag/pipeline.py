@@ -480,7 +480,7 @@ class Pipeline:
                     out += tok
                     if streamed:
                         yield from shown(tok)
-                parts.append(clean_translation(out))
+                parts.append(verify.close_thousands(clean_translation(out), unit))
                 ok = ok and not verify.translation_problems(
                     parts[-1], unit, question=question, similarity=similarity, min_similarity=s.translation_min,
                     word_similarity=words and words.similarity)

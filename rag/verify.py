@@ -133,7 +133,15 @@ def append_marker(claim: str, n: int) -> str:
     return f"{body[:-1].rstrip() if end else body} [{n}]{end}"
 
 
-_SPLIT_THOUSANDS = re.compile(r"\b(\d{1,3}),\s(\d{3})\b")  # "100, 000": a thousands separator, spaced
+_SPACED_THOUSANDS = re.compile(r"\b(\d{1,3}), (\d{3})\b")
+
+
+def close_thousands(translation: str, original: str) -> str:
+    """The translation with "100, 000 euros" written "100,000 euros" where the original holds
+    100 000 (a small model spaces the separator it writes for the French space)."""
+    theirs = support.numbers(original)
+    return _SPACED_THOUSANDS.sub(lambda m: f"{m.group(1)},{m.group(2)}" if float(m.group(1) + m.group(2)) in theirs
+                                 else m.group(0), translation)
 
 
 def translation_problems(translation: str, original: str, *, question: str, similarity: Similarity,
@@ -152,10 +160,7 @@ def translation_problems(translation: str, original: str, *, question: str, simi
     sim = similarity(translation, [original])[0]
     if sim < min_similarity:
         out.append(f"meaning differs (cosine {sim:.2f} < {min_similarity:.2f})")
-    theirs = support.numbers(original)
-    joined = _SPLIT_THOUSANDS.sub(lambda m: m.group(1) + m.group(2) if float(m.group(1) + m.group(2)) in theirs
-                                  else m.group(0), translation)
-    if missing := support.unsupported_numbers(joined, original, question=question):
+    if missing := support.unsupported_numbers(close_thousands(translation, original), original, question=question):
         out.append("numbers not in the original: " + ", ".join(f"{n:g}" for n in sorted(missing)))
     missing = support.unsupported_names(translation, original, question=question, cognates=True)
     if missing and word_similarity is not None:

@@ -336,6 +336,8 @@ def test_a_translation_may_write_a_thousands_separator_or_capitalise_a_translate
                                 similarity=same(0.8), min_similarity=0.5) == []
     assert translation_problems("The Swiss company claims at least 100, 500 euros in damages.", fr, question="",
                                 similarity=same(0.8), min_similarity=0.5) == ["numbers not in the original: 100, 500"]
+    from rag.verify import close_thousands
+    assert close_thousands("at least 100, 000 euros, not 3, 500", fr) == "at least 100,000 euros, not 3, 500"
     half = "il faut désormais réagir si ce n'est dans la demi-heure, au moins dans l'heure"
     assert translation_problems("we must now react within the half-hour, or at least within the hour", half,
                                 question="", similarity=same(0.8), min_similarity=0.5) == []
