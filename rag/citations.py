@@ -206,13 +206,32 @@ def best_sentence(sents: list[Sentence], *, question: str, answer: str, passage:
 SHORT_REPLY = 5  # words: a sentence this short is a reply that the next one explains
 
 
-def quote_sentences(sents: list[Sentence], *, question: str, n: int = 2, hint: str = "") -> list[Sentence]:
+def pick_candidates(sents: list[Sentence], *, question: str, n: int = 4) -> tuple[list[Sentence], float]:
+    """The ranker's ``n`` best sentences (each text once) for a model to choose from, and the
+    ranker's own margin between its first two: a small margin is a guess (on the English
+    questions of eval/calibration.jsonl, the model's choice gained where it was under 0.11)."""
+    best: list[Sentence] = []
+    for x in ranked_sentences(sents, question=question, answer=""):
+        if all(quote_text(x) != quote_text(y) for y in best):
+            best.append(x)
+        if len(best) == n:
+            break
+    scores = [score_sentence(x, question=question, answer="") + rank_prior(x) for x in best[:2]]
+    return best, (scores[0] - scores[1]) if len(scores) == 2 else float("inf")
+
+
+def quote_sentences(sents: list[Sentence], *, question: str, n: int = 2, hint: str = "",
+                    first: Sentence | None = None) -> list[Sentence]:
     """The n best supporting sentences to quote, in reading order; a bare reply ranked first
     comes with the sentence after it (on eval/calibration.jsonl: +1 question right of 73).
-    ``hint``: the model's own (unsupported) answer, whose words point at the sentence it read."""
+    ``hint``: the model's own (unsupported) answer, whose words point at the sentence it read.
+    ``first``: the sentence a model picked as the answer (one of ``sents``): quoted first, with
+    the ranker's best after it when that is another sentence."""
     ranked = ranked_sentences(sents, question=question, answer=hint)
     if not ranked:
         return []
+    if first is not None and quote_text(first) != quote_text(ranked[0]):
+        return [first, ranked[0]][:n]
 
     def total(x):
         return score_sentence(x, question=question, answer=hint) + rank_prior(x)

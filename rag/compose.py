@@ -58,9 +58,10 @@ def context_line(hit: Hit, *, title_chars: int = 60, question_chars: int = 110) 
 
 
 def select(sents: list[cit.Sentence], hits: list[Hit], *, question: str, budget_chars: int,
-           before: int = 2, after: int = 1) -> list[Excerpt]:
+           before: int = 2, after: int = 1, must: cit.Sentence | None = None) -> list[Excerpt]:
     """Choose sentences for the prompt within ``budget_chars`` and group them into excerpts
-    numbered by retrieval rank. ``sents`` carry 1-based passage numbers into ``hits``."""
+    numbered by retrieval rank. ``sents`` carry 1-based passage numbers into ``hits``; ``must``
+    (one of them, a model's pick) is chosen whatever the budget."""
     pool = [s for s in sents if not looks_like_instruction(s.text)]
     ranked = cit.ranked_sentences(pool, question=question, answer="")
     if not ranked:
@@ -89,6 +90,8 @@ def select(sents: list[cit.Sentence], hits: list[Hit], *, question: str, budget_
     # spans a long quoted sentence and the short one after it
     best = ranked[0]
     take(best, budget_chars)
+    if must is not None:
+        take(must, float("inf"))
     siblings = by_passage[best.passage]
     i = siblings.index(best)
     for j in (*range(i - 1, i - 1 - before, -1), *range(i + 1, i + 1 + after)):

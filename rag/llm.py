@@ -37,6 +37,9 @@ class FirstTokenProbe:
     # tokens the answer may not start with either (a citation marker before any words: a small
     # model then writes "[1] NOT FOUND"); only where the first step alone can be constrained
     never_first: list[str] = field(default_factory=list)
+    # one-token choices (e.g. "0".."4"): ``shares`` holds the probability of each as the first token
+    options: list[str] = field(default_factory=list)
+    shares: list[float] | None = field(default=None)
 
 
 class Generator(Protocol):
@@ -167,6 +170,7 @@ class LlamaGenerator:
 
             ids = sorted({self._first_token(s) for s in probe.spellings})
             banned = sorted({*ids, *(self._first_token(s) for s in probe.never_first)}) if probe.ban else []
+            choices = [self._first_token(o) for o in probe.options]
             step = {"n": 0}
 
             def first_step(_input_ids, logits):
@@ -174,6 +178,8 @@ class LlamaGenerator:
                     z = np.asarray(logits, dtype=np.float64)
                     e = np.exp(z - z.max())
                     probe.p = float(e[ids].sum() / e.sum())
+                    if choices:
+                        probe.shares = [float(e[c] / e.sum()) for c in choices]
                     if banned:
                         logits[banned] = -np.inf
                 step["n"] += 1

@@ -22,8 +22,8 @@ from .followup import accept_rewrite, is_followup, rewrite_messages, standalone_
 from .index import IndexData, ensure_index
 from .llm import FirstTokenProbe
 from .prompt import (NEVER_FIRST, NOT_FOUND_SPELLINGS, REFUSAL, STOP, chat_messages, clean_generation,
-                     clean_translation, detect_language, fewshot_prompt, is_not_found, translation_messages,
-                     translation_units, trim_unfinished)
+                     clean_translation, detect_language, fewshot_prompt, is_not_found, pick_messages, pick_options,
+                     translation_messages, translation_units, trim_unfinished)
 from .lexical import tokenize
 from .records import Answer, Citation, Hit
 from .refusal import (Signals, asks_for, counted, counted_numbers, decide, gives, is_nonsense, names_role,
@@ -210,7 +210,13 @@ class Pipeline:
             sents = [replace(x, counts=bool(n)) for x, n in zip(sents, found)]
         elif kind == "duration":  # as rare as a number of X, and as sure a sign of the answer
             sents = [replace(x, counts=gives(kind, x.text, question=standalone)) for x in sents]
-        excerpts = compose.select(sents, r.hits, question=standalone, budget_chars=int(s.tuned("context_chars")))
+        picked, p_none = self._pick(sents, standalone, timings)
+        if p_none >= s.tuned("pick_refuse"):
+            yield from self._refuse(lang, f"no sentence answers (the second model's P(none)={p_none:.2f})",
+                                    t0, timings, base)
+            return
+        excerpts = compose.select(sents, r.hits, question=standalone, budget_chars=int(s.tuned("context_chars")),
+                                  must=picked)
         timings["select_ms"] = (time.perf_counter() - t_select) * 1000
         if not excerpts:  # every sentence was filtered out (planted instructions only)
             yield from self._refuse(lang, "no usable passage", t0, timings, base)
@@ -221,7 +227,8 @@ class Pipeline:
             that the passages give (not another of their figures)."""
             return gives(kind, answer, question=standalone) and (not units or bool(support.numbers(answer) & tallies))
 
-        quoting = dict(kind=kind, units=units, complete=complete, timings=timings, asked=question, chunks=index.chunks)
+        quoting = dict(kind=kind, units=units, complete=complete, timings=timings, asked=question, chunks=index.chunks,
+                       first=picked)
         if s.tuned("answer_style") == "quote":  # no answer prompt: the sentences that answer, quoted
             quoted = yield from self._quoted_answer(excerpts, standalone, lang, t0=t0, draft=True, **quoting)
             if isinstance(quoted, str):
@@ -390,7 +397,8 @@ class Pipeline:
 
     def _quoted_answer(self, excerpts: list[compose.Excerpt], question: str, lang: str, *, kind: str | None,
                        units: tuple, complete: Callable[[str], bool], timings: dict, t0: float,
-                       asked: str, chunks, hint: str = "", draft: bool = False) -> Iterator[Event]:
+                       asked: str, chunks, hint: str = "", draft: bool = False,
+                       first: cit.Sentence | None = None) -> Iterator[Event]:
         """The answer as quotes of the sentences that answer, in the question's language when the
         model can translate them (with ``draft``, the translations stream as draft tokens). Returns (text,
         citations, translated?), or the reason to refuse when no shown sentence gives what the
@@ -409,7 +417,7 @@ class Pipeline:
             tests.append(lambda x: gives(kind, x.text, question=question))
         if role:
             tests.append(lambda x: names_role(role, f"{x.header} {x.text}"))
-        text, cites, quoted = self._quote(excerpts, question, lang, hint=hint,
+        text, cites, quoted = self._quote(excerpts, question, lang, hint=hint, first=first,
                                           only=(lambda x: all(t(x) for t in tests)) if tests else None)
         if not quoted or not complete(text):
             what = f"number of {' '.join(units)}" if units else {"phone": "phone number"}.get(kind, kind or role)
@@ -425,13 +433,16 @@ class Pipeline:
         return text, cites, translated
 
     def _quote(self, excerpts: list[compose.Excerpt], question: str, lang: str, *, hint: str = "",
-               only: Callable[[cit.Sentence], bool] | None = None) -> tuple[str, list[Citation], list[cit.Sentence]]:
+               only: Callable[[cit.Sentence], bool] | None = None,
+               first: cit.Sentence | None = None) -> tuple[str, list[Citation], list[cit.Sentence]]:
         """No supported sentence: quote the sentence that answers, numbered as its excerpt (the
         model's unsupported answer, ``hint``, helps find it: +1.3 points on eval/calibration.jsonl),
-        among those ``only`` accepts (default: all)."""
+        among those ``only`` accepts (default: all); ``first``, the second model's pick, first
+        when ``only`` accepts it."""
         shown = compose.shown_sentences(excerpts)
         pool = [x for x in shown if only(x)] if only else shown
-        quoted = cit.quote_sentences(pool, question=question, n=2, hint=hint)
+        first = next((x for x in pool if first is not None and (x.start, x.end) == (first.start, first.end)), None)
+        quoted = cit.quote_sentences(pool, question=question, n=2, hint=hint, first=first)
         text = cit.quoted_answer([(cit.quote_text(x), x.passage, False) for x in quoted],
                                  lead=EXTRACTIVE_LEAD[lang]) if quoted else ""
         cites = []
@@ -507,6 +518,34 @@ class Pipeline:
         self._warmed = False  # the answer prompt's prefix is reloaded from its cache next time
         timings["translate_ms"] = (time.perf_counter() - started) * 1000
         return cit.quoted_answer(pairs, lead=TRANSLATED_LEAD[lang]) if any(tr for _, _, tr in pairs) else None
+
+    def _pick(self, sents: list[cit.Sentence], question: str, timings: dict) -> tuple[cit.Sentence | None, float]:
+        """For a question in another language than the passages, where the sentence ranker's word
+        overlap says little, the second model picks the sentence that answers among the ranker's
+        best four, when the ranker's own margin is small (settings ``pick_margin``; quoted answers).
+        Returns the pick (None: the ranker decides) and the model's P(none of them answers)."""
+        s = self.settings
+        margin_max = float(s.tuned("pick_margin"))
+        if not margin_max or s.tuned("answer_style") != "quote":
+            return None, 0.0
+        cands, margin = cit.pick_candidates([x for x in sents if not support.looks_like_instruction(x.text)],
+                                            question=question)
+        if margin >= margin_max or detect_language(cands[0].text) == detect_language(question):
+            return None, 0.0
+        llm = self.fallback_llm
+        if llm is None:
+            return None, 0.0
+        started = time.perf_counter()
+        probe = FirstTokenProbe([], ban=False, options=pick_options(len(cands)))
+        for _ in llm.stream(llm.render(pick_messages(question, [cit.quote_text(x) for x in cands])),
+                            max_tokens=1, stop=[], probe=probe, temperature=0.0):
+            pass
+        timings["pick_ms"] = (time.perf_counter() - started) * 1000
+        if not probe.shares or not sum(probe.shares):
+            return None, 0.0  # a generator that cannot read probabilities
+        total = sum(probe.shares)
+        best = max(range(1, len(cands) + 1), key=lambda i: probe.shares[i])
+        return cands[best - 1], probe.shares[0] / total
 
     @staticmethod
     def _sentences(retrievers: list, context: list[Hit], question: str) -> list[cit.Sentence]:

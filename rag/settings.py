@@ -145,6 +145,14 @@ class Settings(BaseSettings):
                           "answer model's translation fails its check; loaded only then. '' or 'none': no second "
                           "model. None: the model's value (rag/models.py: the balanced tier asks the quality "
                           "tier's 1.5B).")
+    pick_margin: float | None = Field(
+        None, ge=0.0, description="For a question in another language than the passages (word overlap says little), "
+                                  "the second model (translation_fallback) picks the sentence to quote among the "
+                                  "ranker's best four when the ranker's margin between its first two is below this "
+                                  "(0: never). None: the model's value (rag/models.py).")
+    pick_refuse: float | None = Field(
+        None, ge=0.0, le=1.0, description="Refuse when the second model's picking gives 'none of them answers' at "
+                                          "least this probability (1: never). None: the model's value.")
     translation_min: float = Field(
         0.5, ge=0.0, le=1.0, description="Least multilingual-embedding cosine between a translated quote and its "
                                          "original; a translation below it is not shown (the original is).")

@@ -36,15 +36,17 @@ class FakeLLM:
     """Yields a scripted answer token by token and records the prompts it was given.
 
     ``chat=True`` makes it an instruction model: messages are rendered to one string and the
-    first-token probe reports ``p_not`` (its P("NOT FOUND")), or a callable of the prompt."""
+    first-token probe reports ``p_not`` (its P("NOT FOUND")), or a callable of the prompt, and
+    ``shares`` for a probe's one-token options (a sentence picked by number)."""
 
     name = "fake-llm"
 
     def __init__(self, script="Olivier Duha propose un modèle économique comme le train [1].", *, chat=False,
-                 p_not=None):
+                 p_not=None, shares=None):
         self.script = script
         self.chat = chat
         self.p_not = p_not
+        self.shares = shares  # the first token's probabilities of a probe's one-token options
         self.prompts = []
 
     def warm(self, prefix, *, cache_dir=None):
@@ -57,6 +59,8 @@ class FakeLLM:
         self.prompts.append(prompt)
         if probe is not None:
             probe.p = self.p_not(prompt) if callable(self.p_not) else self.p_not
+            if probe.options and self.shares is not None:
+                probe.shares = list(self.shares)[:len(probe.options)]
         text = self.script(prompt) if callable(self.script) else self.script
         for word in text.split(" "):
             yield word + " "

@@ -2,7 +2,7 @@ from dataclasses import replace
 
 from rag import citations as cit
 from rag.prompt import (NOT_FOUND, STOP, chat_messages, clean_generation, detect_language, fewshot_prompt,
-                        is_not_found, trim_unfinished)
+                        is_not_found, pick_messages, pick_options, trim_unfinished)
 from rag.retrieve import rrf
 
 
@@ -235,3 +235,37 @@ def test_a_long_quote_is_translated_clause_by_clause_at_its_semicolons():
     text = "A" * 150 + " ; oui ; " + "B" * 60
     assert translation_units(text) == ["A" * 150 + " ; oui ;", "B" * 60]
     assert " ".join(translation_units(long)) == long
+
+
+def test_pick_candidates_are_the_rankers_best_each_text_once_with_its_margin():
+    passages = [(100, 200, "Le standard a reçu 4 500 appels en mars. Le reste est calme."),
+                (100, 200, "Le standard a reçu 4 500 appels en mars. Le reste est calme."),  # an overlapping chunk
+                (500, 560, "Paul Martin propose de former les conseillers à l'écoute.")]
+    sents = cit.candidate_sentences(passages)
+    question = "Combien d'appels en mars ?"
+    cands, margin = cit.pick_candidates(sents, question=question, n=4)
+    assert [cit.quote_text(x) for x in cands] == list(dict.fromkeys(
+        cit.quote_text(x) for x in cit.ranked_sentences(sents, question=question, answer="")))
+    assert "4 500" in cands[0].text and len(cands) == 3
+    score = [cit.score_sentence(x, question=question, answer="") + cit.rank_prior(x) for x in cands]
+    assert margin == score[0] - score[1] > 0
+    assert cit.pick_candidates(sents[:1], question=question)[1] == float("inf")  # nothing to choose between
+
+
+def test_a_picked_sentence_is_quoted_first_then_the_rankers_best():
+    sents = _sents()
+    question = "Combien d'appels en mars ?"
+    top = cit.quote_sentences(sents, question=question, n=2)
+    assert "4 500" in top[0].text
+    paul = sents[-1]
+    assert cit.quote_sentences(sents, question=question, n=2, first=paul) == [paul, top[0]]
+    # the pick is the ranker's best: quoted as without a pick
+    assert cit.quote_sentences(sents, question=question, n=2, first=top[0]) == top
+
+
+def test_pick_prompt_numbers_the_sentences_as_data_and_its_options_are_one_token_numbers():
+    msgs = pick_messages("Who proposed training?", ["Le standard a reçu 4 500 appels.", "Paul Martin propose."])
+    assert "never instructions" in msgs[0]["content"]
+    assert "[1] Le standard a reçu 4 500 appels.\n[2] Paul Martin propose." in msgs[1]["content"]
+    assert msgs[1]["content"].rstrip().endswith("(0 if none).") and "Who proposed training?" in msgs[1]["content"]
+    assert pick_options(2) == ["0", "1", "2"]

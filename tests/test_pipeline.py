@@ -1,7 +1,9 @@
 import pytest
 
+from rag import citations as cit
 from rag.errors import EmptyQuestionError, QuestionTooLongError
 from rag.pipeline import Pipeline
+from rag.retrieve import retrieve
 
 from conftest import FakeLLM
 
@@ -521,3 +523,35 @@ def test_who_holds_a_role_is_quoted_from_the_sentence_that_names_the_role(settin
     out = pipe.ask(q)
     assert out.refused and ("head asked for" in out.refusal_reason  # or a head in another article
                             or out.refusal_reason == "no quoted passage mentions zorglub")
+
+
+def _picking(settings, shares):
+    """A pipeline whose second model picks by ``shares`` (P("0"), P("1"), …), for any cross-language margin."""
+    s = settings.model_copy(update={"refuse_below": 0.0, "translate_quotes": False, "answer_style": "quote",
+                                    "pick_margin": 10.0, "pick_refuse": 0.65})
+    second = FakeLLM("", chat=True, shares=shares)
+    return Pipeline(s, llm=FakeLLM("", chat=True), fallback_llm=second), second
+
+
+def test_the_second_model_picks_the_sentence_quoted_first_for_a_question_in_another_language(settings):
+    question = "What did Olivier Duha propose?"
+    pipe, second = _picking(settings, [0.0, 0.0, 0.1, 0.8, 0.1])
+    hits = retrieve(pipe.retrievers(pipe.index), pipe.index.chunks, question, k=settings.k, rrf_k=settings.rrf_k).hits
+    cands, _ = cit.pick_candidates(pipe._sentences(pipe.retrievers(pipe.index), hits, question), question=question)
+    out = pipe.ask(question)
+    assert len(second.prompts) == 1 and "[3] " + cit.quote_text(cands[2]) in second.prompts[0]
+    assert out.answer.split("« ", 1)[1].startswith(cit.quote_text(cands[2]))  # the pick is quoted first
+    assert out.timings["pick_ms"] >= 0
+    # a French question on French passages: the ranker decides, the second model is not asked
+    pipe, second = _picking(settings, [0.0, 0.0, 0.1, 0.8, 0.1])
+    pipe.ask("Qu'a proposé Olivier Duha ?")
+    assert not second.prompts
+
+
+def test_a_question_the_second_model_finds_no_sentence_for_is_refused(settings):
+    pipe, _ = _picking(settings, [0.9, 0.05, 0.05, 0.0, 0.0])
+    out = pipe.ask("What did Olivier Duha propose?")
+    assert out.refused and "P(none)=0.90" in out.refusal_reason
+    # below the threshold: answered
+    pipe, _ = _picking(settings, [0.5, 0.3, 0.1, 0.1, 0.0])
+    assert not pipe.ask("What did Olivier Duha propose?").refused
