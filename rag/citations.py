@@ -41,7 +41,6 @@ class Sentence:
     # holds exactly what the question asks for: a number of what a "how many" question counts
     # ("230 000 agents"), a length of time for "how long" ("15 minutes")
     counts: bool = False
-    rank: int = 0  # its passage's retrieval rank, when passages are numbered otherwise (0: ``passage``)
 
 
 def markers(answer: str) -> list[int]:
@@ -190,24 +189,17 @@ def is_question(text: str) -> bool:
 
 def rank_prior(sent: Sentence) -> float:
     """Retrieval ranked the passages: the first holds the answer most often."""
-    return 0.2 / (sent.rank or sent.passage)
+    return 0.2 / sent.passage
+
+
+def ranked_score(sent: Sentence, *, question: str, answer: str) -> float:
+    """What sentences are ranked by: their support for the (question, answer) and retrieval's prior."""
+    return score_sentence(sent, question=question, answer=answer) + rank_prior(sent)
 
 
 def ranked_sentences(sents: list[Sentence], *, question: str, answer: str) -> list[Sentence]:
-    return sorted(sents, key=lambda s: (score_sentence(s, question=question, answer=answer) + rank_prior(s),
-                                        -s.passage, -s.start), reverse=True)
-
-
-def by_best_sentence(sents: list[Sentence], n_passages: int, *, question: str) -> list[int]:
-    """Passage numbers (1-based) in the order of their best sentence, as the sentence scorer ranks
-    sentences (its score and the retrieval prior): the passage that holds the sentence answering
-    the question first. Passages without a candidate sentence keep their retrieval order, last."""
-    best: dict[int, float] = {}
-    for x in sents:
-        score = score_sentence(x, question=question, answer="") + rank_prior(x)
-        best[x.passage] = max(best.get(x.passage, score), score)
-    ranked = sorted(best, key=lambda n: (-best[n], n))
-    return ranked + [n for n in range(1, n_passages + 1) if n not in best]
+    return sorted(sents, key=lambda s: (ranked_score(s, question=question, answer=answer), -s.passage, -s.start),
+                  reverse=True)
 
 
 def best_sentence(sents: list[Sentence], *, question: str, answer: str, passage: int | None = None) -> Sentence | None:
@@ -229,7 +221,7 @@ def pick_candidates(sents: list[Sentence], *, question: str, n: int = 4) -> tupl
             best.append(x)
         if len(best) == n:
             break
-    scores = [score_sentence(x, question=question, answer="") + rank_prior(x) for x in best[:2]]
+    scores = [ranked_score(x, question=question, answer="") for x in best[:2]]
     return best, (scores[0] - scores[1]) if len(scores) == 2 else float("inf")
 
 
@@ -247,7 +239,7 @@ def quote_sentences(sents: list[Sentence], *, question: str, n: int = 2, hint: s
         return [first, ranked[0]][:n]
 
     def total(x):
-        return score_sentence(x, question=question, answer=hint) + rank_prior(x)
+        return ranked_score(x, question=question, answer=hint)
     best = ranked[0]
     follow = neighbours(sents)[sents.index(best)][1]
     if n >= 2 and follow is not None and len(re.findall(r"\w+", best.text)) <= SHORT_REPLY:

@@ -210,20 +210,12 @@ class Pipeline:
             sents = [replace(x, counts=bool(n)) for x, n in zip(sents, found)]
         elif kind == "duration":  # as rare as a number of X, and as sure a sign of the answer
             sents = [replace(x, counts=gives(kind, x.text, question=standalone)) for x in sents]
-        # the passages reordered by their best sentence, so that the one that answers is source [1]
-        # (on eval/calibration.jsonl the evidence passage first for 88 % of the questions, against
-        # 83 %); the sentences keep their retrieval rank for the scorer
-        order = cit.by_best_sentence(sents, len(r.hits), question=standalone)
-        hits = [r.hits[n - 1] for n in order]
-        renumber = {old: new for new, old in enumerate(order, start=1)}
-        sents = [replace(x, passage=renumber[x.passage], rank=x.passage) for x in sents]
-        base["retrieved"] = hits
         picked, p_none = self._pick(sents, standalone, timings)
         if p_none >= s.tuned("pick_refuse"):
             yield from self._refuse(lang, f"no sentence answers (the second model's P(none)={p_none:.2f})",
                                     t0, timings, base)
             return
-        excerpts = compose.select(sents, hits, question=standalone, budget_chars=int(s.tuned("context_chars")),
+        excerpts = compose.select(sents, r.hits, question=standalone, budget_chars=int(s.tuned("context_chars")),
                                   must=picked)
         timings["select_ms"] = (time.perf_counter() - t_select) * 1000
         if not excerpts:  # every sentence was filtered out (planted instructions only)

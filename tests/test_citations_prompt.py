@@ -269,17 +269,3 @@ def test_pick_prompt_numbers_the_sentences_as_data_and_its_options_are_one_token
     assert "[1] Le standard a reçu 4 500 appels.\n[2] Paul Martin propose." in msgs[1]["content"]
     assert msgs[1]["content"].rstrip().endswith("(0 if none).") and "Who proposed training?" in msgs[1]["content"]
     assert pick_options(2) == ["0", "1", "2"]
-
-
-def test_passages_are_ordered_by_their_best_sentence_and_the_prior_keeps_the_retrieval_rank():
-    passages = [(0, 60, "Le reste est calme. Rien de plus."),
-                (100, 160, "Le standard a reçu 4 500 appels en mars."),
-                (500, 560, "Paul Martin propose de former les conseillers à l'écoute.")]
-    sents = cit.candidate_sentences(passages)
-    question = "Combien d'appels le standard a-t-il reçus en mars ?"
-    order = cit.by_best_sentence(sents, 4, question=question)
-    assert order[0] == 2 and sorted(order) == [1, 2, 3, 4] and order[-1] == 4  # 4: no sentence, last
-    moved = [replace(x, passage=order.index(x.passage) + 1, rank=x.passage) for x in sents]
-    assert [cit.rank_prior(x) for x in moved] == [cit.rank_prior(x) for x in sents]
-    assert [cit.quote_text(x) for x in cit.ranked_sentences(moved, question=question, answer="")] == \
-        [cit.quote_text(x) for x in cit.ranked_sentences(sents, question=question, answer="")]
