@@ -101,8 +101,9 @@ class Pipeline:
     @property
     def fallback_llm(self):
         """The larger model that translates a quote again when the answer model's translation
-        fails its check (settings ``translation_fallback``), loaded on first use; None when there
-        is none or it cannot be loaded (``_fallback_error`` says why; the original is quoted)."""
+        fails its check (settings ``translation_fallback``) and, opt-in, picks the sentence to
+        quote (``_pick``), loaded on first use; None when there is none or it cannot be loaded
+        (``_fallback_error`` says why; the original is quoted)."""
         name = str(self.settings.tuned("translation_fallback") or "")
         if not name or name.lower() == "none" or self.settings.llm_backend != "llama.cpp" or self._fallback is False:
             return None
@@ -441,7 +442,8 @@ class Pipeline:
         when ``only`` accepts it."""
         shown = compose.shown_sentences(excerpts)
         pool = [x for x in shown if only(x)] if only else shown
-        first = next((x for x in pool if first is not None and (x.start, x.end) == (first.start, first.end)), None)
+        if first is not None:  # the pick as shown (numbered as its excerpt), if ``only`` kept it
+            first = next((x for x in pool if (x.start, x.end) == (first.start, first.end)), None)
         quoted = cit.quote_sentences(pool, question=question, n=2, hint=hint, first=first)
         text = cit.quoted_answer([(cit.quote_text(x), x.passage, False) for x in quoted],
                                  lead=EXTRACTIVE_LEAD[lang]) if quoted else ""
