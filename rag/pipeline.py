@@ -379,6 +379,14 @@ class Pipeline:
         return None if words is None else lambda claim, sentence: support.word_coverage(
             claim, sentence, question=question, word_similarity=words.similarity, min_word_similarity=floor)
 
+    def _near(self) -> Callable[[list[str]], list[list[str]]] | None:
+        """For each word, the document words closest to it, as retrieval searches them
+        (``retrieve.expander``); None without a term table or an encoder."""
+        from .retrieve import expander
+
+        found = expander(self.index, self.settings, self.encoders)
+        return None if found is None else found.near
+
     def _same_word(self) -> Callable[[str, str], bool]:
         """Whether a word next to a number names what a "how many" question counts
         (``refusal.counted_numbers``): the same word in any form, or (with an encoder) a close one."""
@@ -549,12 +557,16 @@ class Pipeline:
         best = max(range(1, len(cands) + 1), key=lambda i: probe.shares[i])
         return cands[best - 1], probe.shares[0] / total
 
-    @staticmethod
-    def _sentences(retrievers: list, context: list[Hit], question: str) -> list[cit.Sentence]:
+    def _sentences(self, retrievers: list, context: list[Hit], question: str) -> list[cit.Sentence]:
         """Candidate evidence sentences of the retrieved passages, with the first dense
-        retriever's cosine for each, alone and read with its neighbours (0 without one)."""
+        retriever's cosine for each, alone and read with its neighbours (0 without one), and for
+        those in another language than the question, the question's fact terms they hold by word
+        vector (without an encoder, by shared stems only)."""
         sents = cit.candidate_sentences([(h.chunk.start, h.chunk.end, h.chunk.text, h.chunk.header) for h in context],
                                         question=question)
+        near = self._near()
+        if near is not None:
+            sents = cit.across_languages(sents, question=question, near=near)
         dense = next((r for r in retrievers if hasattr(r, "span_scores")), None)
         if dense is None:
             return sents

@@ -49,7 +49,9 @@ class Settings(BaseSettings):
         "'écoles'). 0: off. Measured on eval/calibration.jsonl: English questions' evidence passage ranked "
         "first 70 -> 78 %, French questions unchanged (scripts/term_expansion.py).")
     expand_min: float = Field(0.5, ge=-1.0, le=1.0,
-                              description="Least cosine for a document word to be searched for a question word.")
+                              description="Least cosine for a document word to be searched for a question word, "
+                              "and for a word of a sentence in another language to count as a question's fact word "
+                              "when sentences are ranked (citations.across_languages).")
     rrf_k: int = Field(5, ge=1, le=200, description="Reciprocal-rank-fusion constant.")
     vector_store: str = Field("faiss", description="Vector store backend (registry name): 'faiss' (embedded) or "
                                                     "'qdrant' (local mode in the index folder, or RAG_QDRANT_URL).")

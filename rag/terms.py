@@ -117,9 +117,12 @@ class Expander:
         if self._last is not None and self._last[0] == question:
             return self._last[1]
         unknown = [w for w in dict.fromkeys(content_words(question)) if not self.table.knows(w)]
-        words: list[str] = []
-        if unknown and self.n:
-            for near in self.table.neighbours(self.encode(unknown), n=self.n, min_similarity=self.min_similarity):
-                words.extend(near)
+        words = [w for near in self.near(unknown) for w in near]
         self._last = (question, words)
         return words
+
+    def near(self, words: list[str]) -> list[list[str]]:
+        """For each word, its closest document words (closest first)."""
+        if not words or not self.n:
+            return [[] for _ in words]
+        return self.table.neighbours(self.encode(words), n=self.n, min_similarity=self.min_similarity)

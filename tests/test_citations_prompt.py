@@ -269,3 +269,30 @@ def test_pick_prompt_numbers_the_sentences_as_data_and_its_options_are_one_token
     assert "[1] Le standard a reçu 4 500 appels.\n[2] Paul Martin propose." in msgs[1]["content"]
     assert msgs[1]["content"].rstrip().endswith("(0 if none).") and "Who proposed training?" in msgs[1]["content"]
     assert pick_options(2) == ["0", "1", "2"]
+
+
+def test_an_english_questions_fact_terms_are_found_in_french_sentences_by_their_closest_words():
+    text = "Maxence d’Espeuilles a grandi à Paris. Il a supprimé sa ligne fixe, exaspéré par les appels."
+    sents = cit.candidate_sentences([(0, len(text), text)])
+    question = "Why did Maxence d'Espeuilles get rid of his landline?"
+    assert cit.fact_words(question) == ["get", "rid", "his", "landline"]  # the name is the topic
+    closest = {"rid": ["retirer", "supprimer"], "landline": ["téléphone", "fixe"], "get": ["prendre"]}
+
+    def near(words):  # a fake multilingual word space: each word's closest document words
+        return [closest.get(w, []) for w in words]
+
+    out = cit.across_languages(sents, question=question, near=near)
+    assert [x.fact for x in out] == [0.0, 0.5]  # "rid" ("supprimé") and "landline" ("fixe") of four fact words
+    # stems say nothing across languages: without it neither sentence holds a fact term
+    assert [cit.overlap(cit.question_terms(question)[1], x.text) for x in sents] == [0.0, 0.0]
+    assert cit.ranked_sentences(out, question=question, answer="")[0] == out[1]
+    assert cit.ranked_sentences(sents, question=question, answer="")[0] == sents[0]  # the first wins a tie
+    # a question in the sentences' language is scored by its stems, as before
+    french = cit.across_languages(sents, question="Pourquoi a-t-il supprimé sa ligne fixe ?", near=near)
+    assert [x.fact for x in french] == [None, None]
+    # a word the sentence holds itself counts without a neighbour (a French word in an English question)
+    alone = cit.across_languages(sents, question="Why was the ligne fixe removed?", near=lambda ws: [[]] * len(ws))
+    assert [x.fact for x in alone] == [0.0, 2 / 3]
+    # a question of names only has no fact term
+    assert cit.fact_words("Who is Maxence d'Espeuilles?") == []
+    assert cit.across_languages(sents, question="Who is Maxence d'Espeuilles?", near=near) is sents
