@@ -13,7 +13,7 @@ from typing import Callable
 
 from .lexical import tokenize
 from .prompt import detect_language
-from .refusal import asks_for, gives
+from .refusal import asks_for, gives, names_role, role_asked
 from .support import content_words
 from .text import entities, fold, sentence_spans
 from .wordvectors import same_form
@@ -86,8 +86,10 @@ def asks_identity(question: str) -> bool:
 def candidate_sentences(passages: list[tuple], *, question: str = "") -> list[Sentence]:
     """Sentences of each passage, given as (start, end, text[, context header]) in the article.
     A speaker line ("Olivier Duha, coprésident de Webhelp :") says who speaks, never what was
-    said: it is evidence only for a question asking who a person it names is."""
+    said: it is evidence only for a question asking who a person it names is, or who holds a role
+    it names ("Who heads the association…?": "Fabrice André, président de l'Association… :")."""
     names = [set(tokenize(e)) for e in entities(question)] if question and asks_identity(question) else []
+    role = role_asked(question) if question else None
     out = []
     for n, (start, _end, text, *ctx) in enumerate(passages, start=1):
         about = " ".join([*ctx, text])
@@ -95,7 +97,8 @@ def candidate_sentences(passages: list[tuple], *, question: str = "") -> list[Se
 
         def usable(s: int, e: int) -> bool:
             line = text[s - start:e - start]
-            return not line.rstrip().endswith(":") or any(name <= set(tokenize(line)) for name in names if name)
+            return (not line.rstrip().endswith(":") or any(name <= set(tokenize(line)) for name in names if name)
+                    or (role is not None and names_role(role, line)))
         body = [(s, e) for s, e in spans if usable(s, e)]
         for s, e in body or spans:
             line, rest = text[s - start:e - start], text[e - start:]

@@ -130,8 +130,8 @@ _ROLES = {
     "head": (r"\b(ceo|chief executive|pdg|head|boss|patron|patronne|directeur|directrice|director|dirigeant|"
              r"dirigeante|president|presidente|copresident|chairman|chairwoman|who (runs|leads|heads|manages|directs)|"
              r"qui dirige)\b",
-             r"\b(ceo|chief|pdg|p dg|head|heads|boss|patron|patronne|dirige|dirigeait|dirigeant|dirigeante|directeur|"
-             r"directrice|president|presidente|copresident|runs|leads|manages|directs)\b"),
+             r"\b(ceo|chief|pdg|p dg|head|heads|headed|boss|patron|patronne|dirig\w*|directeur|directrice|"
+             r"presid\w*|copresid\w*|runs|run by|leads|led by|manages|managed|directs|directed)\b"),
     "founder": (r"\b(founder|co-?founder|fondateur|fondatrice|who (founded|created|set up|started)|"
                 r"qui a (fonde|cree|lance|monte))\b",
                 r"\b(fond\w*|cre[ea]\w*|founded|founder|founders|created|creator|set up|started|launched|lance\w*)\b"),

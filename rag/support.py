@@ -94,6 +94,8 @@ _COMMON = {
     # question words a name run can start with ("Combien Nespresso réclame-t-elle…")
     "combien", "quel", "quelle", "quels", "quelles", "qui", "que", "quoi", "pourquoi", "comment", "quand",
     "where", "does", "did", "do", "is", "are", "was", "were", "has", "have", "est",
+    # French prepositions a question can start with ("D'après Flore Firino Martell, …", "Chez Webhelp, …")
+    "apres", "avant", "depuis", "pendant", "chez", "par", "avec", "entre", "sans", "sous", "vers", "parmi",
 }
 # English names whose French form is what the articles hold (also: nationality words, not names).
 NAME_TRANSLATIONS = {

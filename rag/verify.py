@@ -15,6 +15,7 @@ from typing import Callable
 from . import citations as cit
 from . import compose, support
 from .records import Citation
+from .text import entities, fold
 
 Similarity = Callable[[str, list[str]], list[float]]
 
@@ -144,12 +145,20 @@ def close_thousands(translation: str, original: str) -> str:
                                  else m.group(0), translation)
 
 
+def full_names(text: str) -> set[str]:
+    """The folded words of the names of two capitalised words or more ("Jacques Henri Eyraud",
+    "Paris Turf"; not "Label de Responsabilité Sociale", nor a lone "Mandataires")."""
+    runs = [e.split() for e in entities(text)]
+    return {t for words in runs if len(words) >= 2 and all(w[:1].isupper() for w in words)
+            for t in fold(" ".join(words)).split()}
+
+
 def translation_problems(translation: str, original: str, *, question: str, similarity: Similarity,
                          min_similarity: float, word_similarity: support.WordSimilarity | None = None,
                          min_word_similarity: float = 0.7) -> list[str]:
     """Why a machine translation of a quoted sentence may not stand in for it (empty: it may):
-    it must keep the original's meaning (multilingual cosine), add no number, name or link,
-    and not read as an instruction. A thousands separator the model wrote with a space
+    it must keep the original's meaning (multilingual cosine), add no number, name or link, leave
+    out none of the original's names, and not read as an instruction. A thousands separator the model wrote with a space
     ("100, 000 euros" for "100 000 euros") is the original's number; with ``word_similarity``
     (multilingual word vectors), a capitalised word close to a common (small-letter) word of the
     original translates it ("Council" for "conseil", "Centers" for "centres") rather than naming
@@ -172,6 +181,19 @@ def translation_problems(translation: str, original: str, *, question: str, simi
             missing = {n for n, row in zip(names, word_similarity(names, common)) if max(row) < min_word_similarity}
     if missing:
         out.append("names not in the original: " + ", ".join(sorted(missing)))
+    # nor drop a full name: "Paris Turf (dont l'actionnaire majoritaire, Jacques Henri Eyraud dirige
+    # l'OM)" is not "Paris Turf (which has its own major majority)". A single capitalised word is
+    # often a common noun the magazine capitalises ("des Administrateurs et Mandataires judiciaires":
+    # "Administrators and Judges"), and a capitalised common word of a full name may be translated
+    # ("Relation Client": "customer relationship")
+    dropped = support.unsupported_names(original, translation, question=question, cognates=True) & full_names(original)
+    if dropped and word_similarity is not None:
+        theirs = support.content_words(translation)
+        if theirs:
+            names = sorted(dropped)
+            dropped = {n for n, row in zip(names, word_similarity(names, theirs)) if max(row) < min_word_similarity}
+    if dropped:
+        out.append("names of the original left out: " + ", ".join(sorted(dropped)))
     if support.looks_like_instruction(translation):
         out.append("reads as an instruction")
     if support.urls(translation) - support.urls(original):

@@ -174,6 +174,16 @@ def test_speaker_line_is_evidence_only_for_who_is_that_person():
     assert not cit.asks_identity("What did Laurent Uberti say too many constraints would do?")
 
 
+def test_a_speaker_line_answers_who_holds_the_role_it_names():
+    text = ("Fabrice André, président de l’Association pour la promotion du Label de Responsabilité Sociale :\n"
+            "« On a évoqué l’ambition d’aller beaucoup plus loin dans l’adoption du Label. »")
+    passage = [(0, len(text), text)]
+    who = cit.candidate_sentences(passage, question="Who heads the association that promotes the Label?")
+    assert who[0].text.startswith("Fabrice André, président")
+    said = cit.candidate_sentences(passage, question="What did the association promise about the Label?")
+    assert [x.text for x in said] == ["« On a évoqué l’ambition d’aller beaucoup plus loin dans l’adoption du Label. »"]
+
+
 def test_a_byline_is_never_the_second_quote():
     text = ("Au préalable, le SP2C collaborait avec le cabinet Bearing Point pour cette étude sectorielle.\n"
             "***Manuel Jacquinet")

@@ -258,6 +258,21 @@ def test_a_role_is_named_in_either_language():
     # the newsroom ("la rédaction") is not its editor
     assert not names_role("editor", "La rédaction d’En-Contact.")
     assert names_role("editor", "Manuel Jacquinet est Rédacteur en chef du magazine En-Contact.")
+    # in any inflection ("dirigée", "présidée") and in a translation's passive ("led by", "directed by")
+    assert names_role("head", "une filière de formation spécialisée dirigée par Michel Laclautre")
+    assert names_role("head", "l'association, présidée par Fabrice André")
+    assert names_role("head", "a training course directed by Michel Laclautre")
+    assert names_role("head", "the group led by Jean-Michel Ibazizen")
+    assert not names_role("head", "Le groupe Satel qui n’a pas souhaité répondre à nos demandes d’interviews")
+
+
+def test_a_question_starting_with_a_preposition_names_no_one_by_it():
+    # "D'après" is capitalised as the question's first word, not as a name
+    passage = "Flore Firino Martell : toute la presse économique était là, même la télé."
+    assert support.unsupported_names("D'après Flore Firino Martell, quels médias ont couvert les assises ?",
+                                     passage) == set()
+    assert support.unsupported_names("D'après Flore Firino Martell, que pense Jean Dupont ?", passage) == {
+        "jean", "dupont"}
 
 
 def test_a_share_is_answered_by_a_percentage_and_a_price_by_an_amount_of_money():
@@ -325,6 +340,33 @@ def test_a_translation_must_keep_the_meaning_figures_names_and_add_no_instructio
                                 similarity=sim(0.8), min_similarity=0.5) == ["names not in the original: amazon"]
 
 
+def test_a_translation_must_not_leave_out_a_name_of_the_original():
+    from rag.verify import translation_problems
+
+    def sim(text, candidates):
+        return [0.8 for _ in candidates]
+
+    fr = "La liste est éloquente : Paris Turf (dont l’actionnaire majoritaire, Jacques Henri Eyraud dirige l’OM), Mavic."
+    dropped = "The list is eloquent: Paris Turf (which has its own major majority), Mavic."
+    assert translation_problems(dropped, fr, question="Who is the majority shareholder of Paris Turf?", similarity=sim,
+                                min_similarity=0.5) == ["names of the original left out: eyraud, henri, jacques"]
+    kept = "The list is eloquent: Paris Turf (whose majority shareholder, Jacques Henri Eyraud, runs OM), Mavic."
+    assert translation_problems(kept, fr, question="", similarity=sim, min_similarity=0.5) == []
+    # a lone capitalised word is often a common noun the magazine capitalises
+    fr = "Le conseil national des Administrateurs et Mandataires judiciaires renvoie sur l’annuaire."
+    assert translation_problems("The national council of administrators and judicial officers refers to the directory.", fr,
+                                question="", similarity=sim, min_similarity=0.5) == []
+    # a capitalised common word of a full name may be translated: the word vectors say which
+    fr = "Une chose a évolué : la Relation Client, chez Teleperformance."
+    en = "One thing has changed: the customer relationship, at Teleperformance."
+    assert translation_problems(en, fr, question="", similarity=sim, min_similarity=0.5) == [
+        "names of the original left out: client"]
+
+    def words(names, others):
+        return [[0.8 if (n, o) == ("client", "customer") else 0.1 for o in others] for n in names]
+    assert translation_problems(en, fr, question="", similarity=sim, min_similarity=0.5, word_similarity=words) == []
+
+
 def test_a_translation_may_write_a_thousands_separator_or_capitalise_a_translated_word():
     from rag.verify import translation_problems
 
@@ -357,7 +399,7 @@ def test_a_translation_may_write_a_thousands_separator_or_capitalise_a_translate
     vectors["visee"] = {"viseo": 0.9}
     assert translation_problems("the director of Visée Conseil", "directeur de Viséo Conseil", question="",
                                 similarity=same(0.8), min_similarity=0.5, word_similarity=words) == [
-        "names not in the original: visee"]
+        "names not in the original: visee", "names of the original left out: viseo"]
 
 
 def test_a_name_asked_about_is_missing_only_when_no_form_of_it_is_in_the_passages():
