@@ -44,9 +44,9 @@ class Sentence:
     # holds exactly what the question asks for: a number of what a "how many" question counts
     # ("230 000 agents"), a length of time for "how long" ("15 minutes")
     counts: bool = False
-    # share of the question's fact terms the sentence holds across languages (by stem or word
-    # vector, set by the caller for a sentence in another language than the question); None:
-    # counted by shared stems
+    # share of the question's fact terms the sentence holds across languages (in any form, or as
+    # one of their closest document words: ``across_languages``, set by the caller for a sentence in
+    # another language than the question); None: counted by shared stems
     fact: float | None = None
 
 
@@ -200,7 +200,8 @@ def is_question(text: str) -> bool:
 
 def fact_words(question: str) -> list[str]:
     """The question's content words that are not part of a name: the words that say which fact is
-    wanted ("why", "get rid of", "landline"), as written (for word vectors)."""
+    wanted ("Why did Maxence d'Espeuilles get rid of his landline?": "get", "rid", "his",
+    "landline"), as written (for word vectors)."""
     names = {fold(w) for e in entities(question) for w in content_words(e)}
     return [w for w in content_words(question) if fold(w) not in names]
 

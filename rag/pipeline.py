@@ -560,8 +560,9 @@ class Pipeline:
     def _sentences(self, retrievers: list, context: list[Hit], question: str) -> list[cit.Sentence]:
         """Candidate evidence sentences of the retrieved passages, with the first dense
         retriever's cosine for each, alone and read with its neighbours (0 without one), and for
-        those in another language than the question, the question's fact terms they hold by word
-        vector (without an encoder, by shared stems only)."""
+        those in another language than the question, the share of its fact terms they hold as one
+        of their closest document words (``citations.across_languages``; without an encoder or a
+        term table, by shared stems)."""
         sents = cit.candidate_sentences([(h.chunk.start, h.chunk.end, h.chunk.text, h.chunk.header) for h in context],
                                         question=question)
         near = self._near()

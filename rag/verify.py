@@ -153,13 +153,24 @@ def full_names(text: str) -> set[str]:
             for t in fold(" ".join(words)).split()}
 
 
+def _untranslated(names: set[str], words: list[str], word_similarity: support.WordSimilarity | None,
+                  min_similarity: float) -> set[str]:
+    """The ``names`` that no word of ``words`` translates (none at least ``min_similarity`` close in
+    the multilingual word space; without word vectors, all of them)."""
+    if not names or not words or word_similarity is None:
+        return names
+    ordered = sorted(names)
+    return {n for n, row in zip(ordered, word_similarity(ordered, words)) if max(row) < min_similarity}
+
+
 def translation_problems(translation: str, original: str, *, question: str, similarity: Similarity,
                          min_similarity: float, word_similarity: support.WordSimilarity | None = None,
                          min_word_similarity: float = 0.7) -> list[str]:
     """Why a machine translation of a quoted sentence may not stand in for it (empty: it may):
     it must keep the original's meaning (multilingual cosine), add no number, name or link, leave
-    out none of the original's names, and not read as an instruction. A thousands separator the model wrote with a space
-    ("100, 000 euros" for "100 000 euros") is the original's number; with ``word_similarity``
+    out none of the original's full names, and not read as an instruction. A thousands separator
+    the model wrote with a space ("100, 000 euros" for "100 000 euros") is the original's number;
+    with ``word_similarity``
     (multilingual word vectors), a capitalised word close to a common (small-letter) word of the
     original translates it ("Council" for "conseil", "Centers" for "centres") rather than naming
     something new."""
@@ -171,14 +182,11 @@ def translation_problems(translation: str, original: str, *, question: str, simi
         out.append(f"meaning differs (cosine {sim:.2f} < {min_similarity:.2f})")
     if missing := support.unsupported_numbers(close_thousands(translation, original), original, question=question):
         out.append("numbers not in the original: " + ", ".join(f"{n:g}" for n in sorted(missing)))
-    missing = support.unsupported_names(translation, original, question=question, cognates=True)
-    if missing and word_similarity is not None:
-        # only against the original's common words: a name is not translated, and one spelt close
-        # to another ("Visée" for "Viséo") is a different name
-        common = support.content_words(" ".join(w for w in original.split() if w.lstrip("«“\"'([")[:1].islower()))
-        if common:
-            names = sorted(missing)
-            missing = {n for n, row in zip(names, word_similarity(names, common)) if max(row) < min_word_similarity}
+    # only against the original's common words: a name is not translated, and one spelt close to
+    # another ("Visée" for "Viséo") is a different name
+    common = support.content_words(" ".join(w for w in original.split() if w.lstrip("«“\"'([")[:1].islower()))
+    missing = _untranslated(support.unsupported_names(translation, original, question=question, cognates=True),
+                            common, word_similarity, min_word_similarity)
     if missing:
         out.append("names not in the original: " + ", ".join(sorted(missing)))
     # nor drop a full name: "Paris Turf (dont l'actionnaire majoritaire, Jacques Henri Eyraud dirige
@@ -186,12 +194,9 @@ def translation_problems(translation: str, original: str, *, question: str, simi
     # often a common noun the magazine capitalises ("des Administrateurs et Mandataires judiciaires":
     # "Administrators and Judges"), and a capitalised common word of a full name may be translated
     # ("Relation Client": "customer relationship")
-    dropped = support.unsupported_names(original, translation, question=question, cognates=True) & full_names(original)
-    if dropped and word_similarity is not None:
-        theirs = support.content_words(translation)
-        if theirs:
-            names = sorted(dropped)
-            dropped = {n for n, row in zip(names, word_similarity(names, theirs)) if max(row) < min_word_similarity}
+    dropped = _untranslated(support.unsupported_names(original, translation, question=question, cognates=True)
+                            & full_names(original), support.content_words(translation), word_similarity,
+                            min_word_similarity)
     if dropped:
         out.append("names of the original left out: " + ", ".join(sorted(dropped)))
     if support.looks_like_instruction(translation):
