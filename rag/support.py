@@ -86,7 +86,7 @@ _COMMON = {
     "that", "these", "those", "according", "yes", "no", "not", "and", "or", "but", "also", "we", "you",
     "le", "la", "les", "l", "un", "une", "des", "du", "de", "d", "il", "elle", "ils", "elles", "selon",
     "oui", "non", "en", "dans", "pour", "sur", "au", "aux", "ce", "cette", "ces", "son", "sa", "ses",
-    "mr", "mrs", "ms", "dr", "m", "mme", "ceo", "pdg", "president", "state", "government",
+    "mr", "mrs", "ms", "dr", "m", "mme", "ceo", "pdg", "president", "state", "government", "etat",
     # English function words a capital can reach inside a sentence ("continue.Many", "For Presstalis", "I’ve")
     "for", "many", "some", "all", "with", "from", "by", "of", "to", "as", "if", "when", "there", "what",
     "which", "who", "how", "why", "more", "most", "much", "very", "so", "then", "now", "today", "ve", "ll",

@@ -273,6 +273,10 @@ def test_a_question_starting_with_a_preposition_names_no_one_by_it():
                                      passage) == set()
     assert support.unsupported_names("D'après Flore Firino Martell, que pense Jean Dupont ?", passage) == {
         "jean", "dupont"}
+    # "l'État" is the state, a common noun capitalised, as "the State" is
+    aid = "la mise en place de l’aide de 1500 euros (Fonds de solidarité)"
+    assert support.unsupported_names("Sur quelle aide de l'État les dirigeants interrogeaient-ils le numéro vert ?",
+                                     aid) == set()
 
 
 def test_a_share_is_answered_by_a_percentage_and_a_price_by_an_amount_of_money():
