@@ -95,7 +95,8 @@ _ARTICLE = re.compile(r"\b(un|une|one)\b", re.IGNORECASE)
 _CURRENCY = re.compile(r"[€$£]|\b(euros?|dollars?|francs?|dirhams?|livres sterling|pounds?)\b")
 # "when" as the question word (not "what did he say when…"), or an explicit year or date
 _ASKS_DATE = re.compile(r"^(and |et )?(when|quand)\b|\b(in what year|what year|which year|en quelle annee|quelle annee|"
-                        r"depuis quand|since when|what date|quelle date|a quelle date)\b")
+                        r"depuis quand|since when|from when|until when|till when|by when|a partir de quand|"
+                        r"a compter de quand|jusqu a quand|what date|quelle date|a quelle date)\b")
 _MONTHS = re.compile(r"\b(january|february|march|april|\d+ may|may \d+|june|july|august|september|october|november|december|"
                      r"janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre|"
                      r"spring|summer|autumn|fall|winter|printemps|(?:en|l|cet) ete|automne|hiver)\b")  # "en été", not "a été"

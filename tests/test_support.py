@@ -194,6 +194,8 @@ def test_a_year_the_article_is_dated_is_not_a_missing_number():
     ("How long did the calls last on average?", "duration"),
     ("How much time did the calls take?", "duration"),
     ("In which year was Webhelp founded?", "date"),
+    ("From when is unsolicited telemarketing to be banned?", "date"),  # "from when", "until when": a date
+    ("Jusqu'à quand le numéro vert a-t-il fonctionné ?", "date"),
     ("How much did Denis Pages have to pay Nespresso?", "money"),  # "how much … pay": a sum of money
     ("How much does Nespresso claim in damages?", "money"),
     # "quand" inside the question is not what it asks for; opinions and reasons ask for no figure
