@@ -13,6 +13,10 @@ from dataclasses import dataclass
 from .records import Article, Chunk
 from .text import canonical, sentence_spans
 
+# what ``Settings.index_signature`` records of the chunker's own logic: a change rebuilds the index
+# (2: headings in a row are all kept in the header; trailing headings are text)
+VERSION = 2
+
 
 @dataclass(frozen=True)
 class ChunkingConfig:
@@ -39,11 +43,17 @@ def _units(article: Article) -> list[_Unit]:
     units: list[_Unit] = []
     section = speaker = question = ""
     lead: int | None = None  # start of a pending speaker/question line
+    run: tuple[int, str] | None = None  # (start, section before it) of the headings just read
     for block in article.blocks:
         line = canonical(article.text(block.start, block.end))
         if block.kind == "heading":
-            section, speaker, question, lead = line, "", "", None
+            # headings in a row all head what follows ("Archives : En-Contact n°55", "ENTRETIEN DU
+            # MOIS", "Jean-François Guillot, PDG de Teleperformance France")
+            section = f"{section} | {line}" if run else line
+            speaker, question, lead = "", "", None
+            run = run or (block.start, units[-1].section if units else "")
             continue
+        run = None
         if block.kind == "speaker":
             speaker, question, lead = line.rstrip(" :"), "", block.start
             continue
@@ -55,6 +65,8 @@ def _units(article: Article) -> list[_Unit]:
         units.append(_Unit(start, block.end, section, speaker, question))
     if lead is not None:  # a trailing question/speaker line with nothing after it
         units.append(_Unit(lead, article.blocks[-1].end, section, speaker, question))
+    elif run is not None:  # trailing headings head nothing: they are text ("Édito rédigé en octobre 2014")
+        units.append(_Unit(run[0], article.blocks[-1].end, run[1], "", ""))
     return units
 
 

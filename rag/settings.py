@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .chunking import VERSION as CHUNKER_VERSION
 from .chunking import ChunkingConfig
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -224,7 +225,7 @@ class Settings(BaseSettings):
         from .lexical import analyzer_params
 
         return {
-            "chunking": vars(self.chunking),
+            "chunking": {**vars(self.chunking), "chunker": CHUNKER_VERSION},
             "context_headers": self.context_headers,
             "chunk_rows": self.chunk_rows,
             "embedders": [embedder_params(n) for n in self.embedder_list] if self.needs_dense else [],

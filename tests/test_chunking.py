@@ -41,3 +41,28 @@ def test_long_blocks_are_split_with_overlap():
     pieces = [c for c in chunks if c.source.startswith("002") and "Wauquiez" in c.header]
     assert len(pieces) >= 2
     assert any(a.end > b.start for a, b in zip(pieces, pieces[1:]))  # windows overlap
+
+
+def test_headings_in_a_row_all_head_what_follows_and_trailing_headings_are_text():
+    from rag.articles import parse_article
+
+    raw = ("Le magazine.\n\nTitre\n\nPublié le 23 août 2010 à 12:57 par Magazine En-Contact\nTitre\n\n"
+           "Une introduction assez longue pour être du texte.\n\nArchives : En-Contact n°55\n\nENTRETIEN DU MOIS\n\n"
+           "Jean Dupont, PDG de Dupont SA\n\nLa réponse de Jean Dupont, en une phrase complète.\n\n"
+           "Édito rédigé en octobre 2014\n")
+    chunks = chunk_articles([parse_article("a.txt", raw)], ChunkingConfig(min_chars=0))
+    answer = next(c for c in chunks if "La réponse" in c.text)
+    assert answer.header == "Titre | Archives : En-Contact n°55 | ENTRETIEN DU MOIS | Jean Dupont, PDG de Dupont SA"
+    last = chunks[-1]  # a heading with nothing after it is indexed and quotable, as text
+    assert last.text.endswith("Édito rédigé en octobre 2014")
+    assert last.header == "Titre | Archives : En-Contact n°55 | ENTRETIEN DU MOIS | Jean Dupont, PDG de Dupont SA"
+    assert all(raw[c.start:c.end] == c.text for c in chunks)
+
+
+def test_a_change_of_the_chunker_changes_the_index_signature(monkeypatch):
+    import rag.settings
+    from rag.settings import Settings
+
+    before = Settings().index_signature()
+    monkeypatch.setattr(rag.settings, "CHUNKER_VERSION", rag.settings.CHUNKER_VERSION + 1)
+    assert Settings().index_signature() != before
