@@ -124,10 +124,17 @@ def clean_translation(text: str) -> str:
 _NAME_RUN = re.compile(r"(?<=\S\s)[A-ZÀ-Ý][\w'’-]*(?:\s+(?:d[eu]\s+|de la\s+|de l['’]|l['’]|d['’])?[A-ZÀ-Ý][\w'’-]*)*")
 
 
+# words the user quotes from the articles: « … », "…", “…”, and '…' between non-letters (not the
+# apostrophe of "writer's" or "l'État")
+_QUOTED = re.compile(r"«[^»]*»|\"[^\"]*\"|“[^”]*”|(?<!\w)['‘][^'‘’]+['’](?!\w)")
+
+
 def detect_language(text: str) -> str:
     """'fr' or 'en' from function words and accents; French wins ties (the corpus language).
-    Names inside the text are not evidence of its language ("Which comedy was shot near Le
-    Chambon-sur-Lignon?", "the Elu Service Client de l'Année award"): they are left out."""
+    Names and quoted words inside the text are not evidence of its language ("Which comedy was
+    shot near Le Chambon-sur-Lignon?", "the Elu Service Client de l'Année award", "the editorial
+    headed 'À vous de jouer !'"): they are left out."""
+    text = _QUOTED.sub(" ", text).strip() or text
     text = _NAME_RUN.sub(" ", text).strip() or text
     words = fold(text).split()
     fr = sum(w in _FR_HINTS for w in words) + 2 * len(re.findall(r"[éèêàùçôîâû]", text.lower()))

@@ -45,6 +45,12 @@ def test_language_detection():
     assert detect_language("Which comedy was recently shot near Le Chambon-sur-Lignon?") == "en"
     assert detect_language("Who won the Elu Service Client de l'Année award in 2015?") == "en"
     assert detect_language("Que pense Le Monde de la Poste ?") == "fr"
+    # words quoted from the articles say nothing of the question's language
+    assert detect_language("What number was the editorial headed 'À vous de jouer !'?") == "en"
+    assert detect_language("Which writer's operators ('demoiselles du téléphone') does he mention?") == "en"
+    assert detect_language("Which film does « Merci patron ! » make fun of?") == "en"
+    assert detect_language("Que veut dire « customer experience » selon lui ?") == "fr"
+    assert detect_language("« Que propose Olivier Duha ? »") == "fr"  # all quoted: the quote is the question
 
 
 def test_fewshot_prompt_numbers_passages_and_ends_open():
