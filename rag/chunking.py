@@ -14,8 +14,8 @@ from .records import Article, Chunk
 from .text import canonical, sentence_spans
 
 # what ``Settings.index_signature`` records of the chunker's own logic: a change rebuilds the index
-# (2: headings in a row are all kept in the header; trailing headings are text)
-VERSION = 2
+# (2: headings in a row all kept in the header; 3: and the span starts at them)
+VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -37,36 +37,37 @@ class _Unit:
 def _units(article: Article) -> list[_Unit]:
     """Group blocks into units: a text block with the context it belongs to.
 
-    A speaker or question line is glued to the block that follows it, so the first
-    answer paragraph's span begins at the question (the span stays contiguous).
+    Headings, a speaker or question line are glued to the block that follows them, so the first
+    paragraph's span begins at them (the span stays contiguous, and a heading can be quoted:
+    "Jean-François Guillot, PDG de Teleperformance France" says who the interview is with).
+    Headings in a row all head what follows ("Archives : En-Contact n°55", "ENTRETIEN DU MOIS",
+    "Jean-François Guillot, PDG…"); headings with nothing after them are a unit of their own
+    ("Édito rédigé en octobre 2014").
     """
     units: list[_Unit] = []
     section = speaker = question = ""
-    lead: int | None = None  # start of a pending speaker/question line
-    run: tuple[int, str] | None = None  # (start, section before it) of the headings just read
+    lead: int | None = None  # start of the pending heading, speaker or question lines
+    heading = False  # the previous block was a heading
     for block in article.blocks:
         line = canonical(article.text(block.start, block.end))
         if block.kind == "heading":
-            # headings in a row all head what follows ("Archives : En-Contact n°55", "ENTRETIEN DU
-            # MOIS", "Jean-François Guillot, PDG de Teleperformance France")
-            section = f"{section} | {line}" if run else line
-            speaker, question, lead = "", "", None
-            run = run or (block.start, units[-1].section if units else "")
+            section = f"{section} | {line}" if heading else line
+            speaker, question = "", ""
+            lead, heading = (lead if heading else block.start), True
             continue
-        run = None
         if block.kind == "speaker":
-            speaker, question, lead = line.rstrip(" :"), "", block.start
+            speaker, question = line.rstrip(" :"), ""
+            lead, heading = (lead if heading else block.start), False
             continue
         if block.kind == "question":
-            question, lead = line, block.start
+            question = line
+            lead, heading = (lead if heading else block.start), False
             continue
         start = lead if lead is not None else block.start
-        lead = None
+        lead, heading = None, False
         units.append(_Unit(start, block.end, section, speaker, question))
-    if lead is not None:  # a trailing question/speaker line with nothing after it
+    if lead is not None:  # trailing heading, question or speaker lines with nothing after them
         units.append(_Unit(lead, article.blocks[-1].end, section, speaker, question))
-    elif run is not None:  # trailing headings head nothing: they are text ("Édito rédigé en octobre 2014")
-        units.append(_Unit(run[0], article.blocks[-1].end, run[1], "", ""))
     return units
 
 

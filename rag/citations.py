@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Callable
 
+from .articles import classify
 from .lexical import tokenize
 from .prompt import detect_language
 from .refusal import asks_for, gives, names_role, role_asked
@@ -86,8 +87,9 @@ def asks_identity(question: str) -> bool:
 def candidate_sentences(passages: list[tuple], *, question: str = "") -> list[Sentence]:
     """Sentences of each passage, given as (start, end, text[, context header]) in the article.
     A speaker line ("Olivier Duha, coprésident de Webhelp :") says who speaks, never what was
-    said: it is evidence only for a question asking who a person it names is, or who holds a role
-    it names ("Who heads the association…?": "Fabrice André, président de l'Association… :")."""
+    said, and a heading ("Archives : En-Contact n°55") names a section: each is evidence only for
+    a question asking who a person it names is, or who holds a role it names ("Who heads the
+    association…?": "Fabrice André, président de l'Association… :")."""
     names = [set(tokenize(e)) for e in entities(question)] if question and asks_identity(question) else []
     role = role_asked(question) if question else None
     out = []
@@ -97,7 +99,8 @@ def candidate_sentences(passages: list[tuple], *, question: str = "") -> list[Se
 
         def usable(s: int, e: int) -> bool:
             line = text[s - start:e - start]
-            return (not line.rstrip().endswith(":") or any(name <= set(tokenize(line)) for name in names if name)
+            return (classify(line) not in ("speaker", "heading")
+                    or any(name <= set(tokenize(line)) for name in names if name)
                     or (role is not None and names_role(role, line)))
         body = [(s, e) for s, e in spans if usable(s, e)]
         for s, e in body or spans:

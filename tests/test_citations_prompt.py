@@ -312,3 +312,14 @@ def test_an_english_questions_fact_terms_are_found_in_french_sentences_by_their_
     # a question of names only has no fact term
     assert cit.fact_words("Who is Maxence d'Espeuilles?") == []
     assert cit.across_languages(sents, question="Who is Maxence d'Espeuilles?", near=near) is sents
+
+
+def test_a_heading_is_evidence_only_for_who_a_person_it_names_is():
+    """The chunker glues headings to the first paragraph of their section: "Archives : En-Contact
+    n°55" is not a quote for "which issue…?", "Jean Dupont, PDG de Dupont SA" is one for "who is…?"."""
+    text = ("Archives : En-Contact n°55\n\nJean Dupont, PDG de Dupont SA\n\n"
+            "Notre numéro de mars parle de la relation client en 2010.")
+    lines = lambda q: [x.text for x in cit.candidate_sentences([(0, len(text), text)], question=q)]  # noqa: E731
+    assert lines("Quel numéro est paru en mars 2010 ?") == ["Notre numéro de mars parle de la relation client en 2010."]
+    assert "Jean Dupont, PDG de Dupont SA" in lines("Who is Jean Dupont?")
+    assert "Jean Dupont, PDG de Dupont SA" in lines("Qui dirige Dupont SA ?")

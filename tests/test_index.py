@@ -145,7 +145,7 @@ def test_update_equals_a_full_build_and_embeds_only_what_changed(settings, tmp_p
                 if updated.chunks[c].source in ("999_new.txt", changed.name)]
     rows_embedded = [t for t in embedded if " " in t]  # the rest are words new to the word table
     assert 0 < len(rows_embedded) <= len(new_rows) < len(updated.rows)
-    assert {t for t in embedded if " " not in t} <= {"brest", "fibre", "optique", "spécialisés", "webaide"}
+    assert {t for t in embedded if " " not in t} <= {"ajouté", "brest", "fibre", "optique", "spécialisés", "webaide"}
     assert list(updated.row_keys) == sorted(updated.row_keys)
     assert (np.diff(updated.rows[:, 0]) >= 0).all()  # rows stay in chunk order (span lookup bisects)
 
