@@ -209,7 +209,7 @@ class Pipeline:
             found = [counted_numbers(x.text, units, same=same) for x in sents]
             tallies = set().union(*found)
             sents = [replace(x, counts=bool(n)) for x, n in zip(sents, found)]
-        elif kind == "duration":  # as rare as a number of X, and as sure a sign of the answer
+        elif kind in ("duration", "age"):  # as rare as a number of X, and as sure a sign of the answer
             sents = [replace(x, counts=gives(kind, x.text, question=standalone)) for x in sents]
         picked, p_none = self._pick(sents, standalone, timings)
         if p_none >= s.tuned("pick_refuse"):
@@ -420,7 +420,7 @@ class Pipeline:
         # line that does), not by another sentence about X
         role = role_asked(question)
         tests: list[Callable[[cit.Sentence], bool]] = []
-        if units or kind == "duration":  # set on the sentences by ``stream``
+        if units or kind in ("duration", "age"):  # set on the sentences by ``stream``
             tests.append(lambda x: x.counts)
         elif kind:
             tests.append(lambda x: gives(kind, x.text, question=question))

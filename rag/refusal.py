@@ -86,6 +86,13 @@ _DURATION_GIVEN = re.compile(
     r"thirty|forty|fifty|hundred|a few|several)\s*(secondes?|minutes?|mn|min|heures?|jours?|semaines?|mois|ans|"
     r"annees?|decennies?|siecles?|seconds?|hours?|days?|weeks?|months?|years?|decades?|centuries)\b"
     r"|\b(quart d heure|demi heure|half an hour|quarter of an hour)\b")
+# an age: answered by a number of years ("45 ans", "aged 45", "a 45-year-old"), not by any figure
+_ASKS_AGE = re.compile(r"\b(quel age|how old|what age|(at|by) what age|a quel age|age moyen)\b|"
+                       + _WHAT_IS + r"(average |mean )?age\b")
+_AGE_GIVEN = re.compile(r"\b\d{1,3}\s*(ans|years?|year old)\b|\b(age|agee|aged) de \d|\baged \d|\b\d{1,3} year old\b|"
+                        r"\b(vingt|trente|quarante|cinquante|soixante|twenty|thirty|forty|fifty|sixty)\w* (ans|years?)\b|"
+                        r"\b(trentenaire|quadragenaire|quadra|quinquagenaire|quinqua|sexagenaire|(la )?(trentaine|quarantaine|cinquantaine)|"
+                        r"(twenty|thirty|forty|fifty|sixty)[ -]?something|in (his|her) (twenties|thirties|forties|fifties|sixties))\b")
 _ASKS_NUMBER = re.compile(
     r"\b(how many|how much|combien|the number of|le nombre de)\b|"
     + _WHAT_IS + r"turnover\b")
@@ -112,11 +119,11 @@ _RELATIVE_TIME = re.compile(
 
 
 def asks_for(question: str) -> str | None:
-    """'percent' (a rate, a share), 'money' (a price, a salary), 'phone' (a phone number), 'duration'
-    (how long), 'number' (how many…), 'date' (when, what year) or None (anything else)."""
+    """'percent' (a rate, a share), 'money' (a price, a salary), 'phone' (a phone number), 'age' (how
+    old), 'duration' (how long), 'number' (how many…), 'date' (when, what year) or None (anything else)."""
     q = fold(question)
     for kind, pattern in (("percent", _ASKS_PERCENT), ("money", _ASKS_MONEY), ("phone", _ASKS_PHONE),
-                          ("duration", _ASKS_DURATION), ("number", _ASKS_NUMBER)):
+                          ("age", _ASKS_AGE), ("duration", _ASKS_DURATION), ("number", _ASKS_NUMBER)):
         if pattern.search(q):
             # "how many calls, and how long did they last?": the count, and its quote
             return "number" if kind == "duration" and _ASKS_NUMBER.search(_ASKS_DURATION.sub(" ", q)) else kind
@@ -164,7 +171,7 @@ def gives(kind: str | None, answer: str, *, question: str) -> bool:
     answered by a time told in words, "la première année"); for a share, a percentage
     or a fraction ("la moitié"); for a sum of money, a figure with its currency; for a phone
     number, a number of eight digits or more (or a "118" directory number); for "how long", a
-    length of time ("15 minutes", "deux ans")."""
+    length of time ("15 minutes", "deux ans"); for "how old", an age ("45 ans", "aged 45")."""
     if kind is None:
         return True
     text = re.sub(r"\[\d{1,2}(?:\s*,\s*\d{1,2})*\]", " ", answer)
@@ -175,6 +182,8 @@ def gives(kind: str | None, answer: str, *, question: str) -> bool:
         return any(numbers(m.group()) - numbers(question) for m in _PHONE.finditer(text))
     if kind == "duration":
         return bool(_DURATION_GIVEN.search(fold(text)))
+    if kind == "age":
+        return bool(_AGE_GIVEN.search(fold(text)))
     # "un", "une", "one" are mostly articles ("une chose"), not a figure; a date is written in digits
     figures = _ARTICLE.sub(" ", text) if kind != "date" else " ".join(re.findall(r"\d[\d\s.,]*", text))
     new = bool(numbers(figures) - numbers(question))

@@ -194,6 +194,9 @@ def test_a_year_the_article_is_dated_is_not_a_missing_number():
     ("How long did the calls last on average?", "duration"),
     ("How much time did the calls take?", "duration"),
     ("In which year was Webhelp founded?", "date"),
+    ("Quel âge a Maxence d'Espeuilles ?", "age"),  # an age, not any figure
+    ("How old is Manuel Jacquinet?", "age"),
+    ("What is the average age of the agents?", "age"),
     ("From when is unsolicited telemarketing to be banned?", "date"),  # "from when", "until when": a date
     ("Jusqu'à quand le numéro vert a-t-il fonctionné ?", "date"),
     ("How much did Denis Pages have to pay Nespresso?", "money"),  # "how much … pay": a sum of money
@@ -232,6 +235,13 @@ def test_an_answer_gives_a_figure_only_when_it_holds_one_the_question_does_not()
     assert gives("date", "Il y a deux ans [1].", question="Et quand a-t-il quitté Teleperformance ?")
     assert not gives("date", first, question="En quelle année OpenAccess a-t-elle prospecté par téléphone ?")
     assert not gives("date", "Nous avons prospecté par téléphone [1].", question="Quand ont-ils prospecté ?")
+    # an age is a number of years, not a sentence about the person without one
+    age = "Quel âge a Maxence d'Espeuilles ?"
+    assert not gives("age", "Maxence d’Espeuilles, fondateur d’OpenAccess, est autodidacte [1].", question=age)
+    assert not gives("age", "Il a fondé sa société il y a deux ans [1].", question=age)
+    assert gives("age", "Maxence d’Espeuilles, 32 ans, a fondé OpenAccess [1].", question=age)
+    assert gives("age", "He is a 45-year-old engineer [1].", question="How old is he?")
+    assert gives("age", "Elle est âgée de 50 ans [1].", question=age)
 
 
 @pytest.mark.parametrize("q,role", [
