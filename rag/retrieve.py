@@ -259,8 +259,24 @@ def unquoted_name(question: str, quoted: list[Chunk], chunks) -> set[str]:
             continue
         at = {i: k for k, i in enumerate(ids)}  # each chunk's place in its document
         near = {ids[0]} | {ids[at[c.id] - 1] for c in quoted if c.source == source and at.get(c.id, 0) > 0}
+        for c in quoted:
+            if c.source == source and c.id in at and _INTERVIEW in c.header:
+                near |= _interview_opening(chunks, ids, at[c.id])
         read += [chunks[i] for i in sorted(near - {c.id for c in quoted})]
     return _names_outside(question, read)
+
+
+_INTERVIEW = "| Q : "  # an interview question in a chunk's context header (``chunking._header``)
+
+
+def _interview_opening(chunks, ids: list[int], k: int) -> set[int]:
+    """An interview inside a longer document names the person it is with in its introduction or
+    first answer ("Manuel Jacquinet : Précisément, …"), not in the document's opening: the first
+    passage of the run of interview passages that holds the ``k``-th passage, and the one before."""
+    first = k
+    while first > 0 and _INTERVIEW in chunks[ids[first - 1]].header:
+        first -= 1
+    return {ids[first]} | ({ids[first - 1]} if first > 0 else set())
 
 
 def _document_chunk_ids(chunks, sources: set[str]):

@@ -469,6 +469,20 @@ def test_a_name_asked_about_must_be_in_the_quoted_passages_the_one_before_or_the
     assert unquoted_name("How many employees in the Philippines?", quoted, chunks) == set()
     assert unquoted_name("Que pense-t-il de Hopwork ?", [chunks[2]], chunks) == set()  # the question before the answer
     assert unquoted_name("Que pense-t-il de Hopwork ?", quoted, chunks) == {"hopwork"}
+    # an interview inside a longer document names the person it is with where it starts, not in
+    # the document's opening
+    def qa(i, text, q):
+        return Chunk(id=i, source="c.txt", title="Les mandataires", date=None, start=0, end=len(text), text=text,
+                     header=f"Les mandataires | Q : {q}")
+    doc = [Chunk(id=6, source="c.txt", title="Les mandataires", date=None, start=0, end=10, header="Les mandataires",
+                 text="Le numéro vert des mandataires a reçu 3000 appels."),
+           qa(7, "Manuel Jacquinet : les call centers sont l'arrière-cuisine du monde.", "Pourquoi ?"),
+           qa(8, "Les détenus travaillent comme téléconseillers en Italie.", "Et les prisons ?"),
+           qa(9, "Le Cocaïne call center en Ile-de-France.", "Et les prisons ?")]
+    chunks += doc
+    asked = "Quelle affaire évoque Manuel Jacquinet à propos des détenus ?"
+    assert unquoted_name(asked, [doc[3]], chunks) == set()
+    assert unquoted_name(asked, [doc[0]], chunks) == {"manuel", "jacquinet"}  # the news part before it does not
 
 
 def test_the_first_sentence_shown_must_rest_on_a_sentence_that_matches_the_question():
