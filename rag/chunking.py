@@ -16,6 +16,8 @@ from .text import canonical, sentence_spans
 # what ``Settings.index_signature`` records of the chunker's own logic: a change rebuilds the index
 # (2: headings in a row all kept in the header; 3: and the span starts at them)
 VERSION = 3
+# how an interview question is labelled in a chunk's context header ("Titre | Q : Pourquoi ?")
+QUESTION_LABEL = "Q : "
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,7 @@ def _header(article: Article, unit: _Unit) -> str:
     if unit.speaker:
         parts.append(f"{unit.speaker} :")
     if unit.question:
-        parts.append(f"Q : {unit.question}")
+        parts.append(f"{QUESTION_LABEL}{unit.question}")
     return " | ".join(parts)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from . import citations as cit
+from .chunking import QUESTION_LABEL
 from .records import Hit
 from .support import looks_like_instruction
 
@@ -51,8 +52,8 @@ def context_line(hit: Hit, *, title_chars: int = 60, question_chars: int = 110) 
     parts = [_clip(chunk.title, title_chars)]
     for part in chunk.header.split(" | ")[1:]:
         part = part.strip()
-        if part.startswith("Q : "):
-            part = "Q: " + _clip(part[4:], question_chars)
+        if part.startswith(QUESTION_LABEL):
+            part = "Q: " + _clip(part[len(QUESTION_LABEL):], question_chars)
         parts.append(part.rstrip(" :"))
     return " — ".join(p for p in parts if p)
 

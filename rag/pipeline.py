@@ -35,6 +35,9 @@ from .wordvectors import WordVectors, same_form
 # least cosine between a word next to a number and the noun a "how many" question counts
 # ("calls" ~ "appels" 0.75, "employees" ~ "salariés" 0.84; "employees" ~ "agents" 0.51)
 UNIT_MATCH_MIN = 0.7
+# kinds of answer (``refusal.asks_for``) that few sentences give, so one that gives it is marked
+# (``Sentence.counts``) as a sentence that counts what "how many X?" counts is
+RARE_KINDS = ("duration", "age")
 EXTRACTIVE_LEAD = {"en": "The articles say (quoted in French):", "fr": "D'après les articles :"}
 TRANSLATED_LEAD = {"en": "The articles say (machine-translated from French):",
                    "fr": "D'après les articles (traduit automatiquement de l'anglais) :"}
@@ -209,7 +212,7 @@ class Pipeline:
             found = [counted_numbers(x.text, units, same=same) for x in sents]
             tallies = set().union(*found)
             sents = [replace(x, counts=bool(n)) for x, n in zip(sents, found)]
-        elif kind in ("duration", "age"):  # as rare as a number of X, and as sure a sign of the answer
+        elif kind in RARE_KINDS:  # as rare as a number of X, and as sure a sign of the answer
             sents = [replace(x, counts=gives(kind, x.text, question=standalone)) for x in sents]
         picked, p_none = self._pick(sents, standalone, timings)
         if p_none >= s.tuned("pick_refuse"):
@@ -420,7 +423,7 @@ class Pipeline:
         # line that does), not by another sentence about X
         role = role_asked(question)
         tests: list[Callable[[cit.Sentence], bool]] = []
-        if units or kind in ("duration", "age"):  # set on the sentences by ``stream``
+        if units or kind in RARE_KINDS:  # set on the sentences by ``stream``
             tests.append(lambda x: x.counts)
         elif kind:
             tests.append(lambda x: gives(kind, x.text, question=question))

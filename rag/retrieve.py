@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Callable, Protocol
 
 import numpy as np
 
+from .chunking import QUESTION_LABEL
 from .errors import RagError
 from .index import IndexData
 
@@ -266,7 +267,7 @@ def unquoted_name(question: str, quoted: list[Chunk], chunks) -> set[str]:
     return _names_outside(question, read)
 
 
-_INTERVIEW = "| Q : "  # an interview question in a chunk's context header (``chunking._header``)
+_INTERVIEW = f"| {QUESTION_LABEL}"  # an interview question in a chunk's context header
 
 
 def _interview_opening(chunks, ids: list[int], k: int) -> set[int]:

@@ -12,8 +12,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from .chunking import VERSION as CHUNKER_VERSION
-from .chunking import ChunkingConfig
+from .chunking import VERSION as CHUNKER_VERSION, ChunkingConfig
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
