@@ -170,10 +170,9 @@ def translation_problems(translation: str, original: str, *, question: str, simi
     it must keep the original's meaning (multilingual cosine), add no number, name or link, leave
     out none of the original's full names, and not read as an instruction. A thousands separator
     the model wrote with a space ("100, 000 euros" for "100 000 euros") is the original's number;
-    with ``word_similarity``
-    (multilingual word vectors), a capitalised word close to a common (small-letter) word of the
-    original translates it ("Council" for "conseil", "Centers" for "centres") rather than naming
-    something new."""
+    with ``word_similarity`` (multilingual word vectors), a capitalised word close to a common
+    (small-letter) word of the original translates it ("Council" for "conseil", "Centers" for
+    "centres") rather than naming something new."""
     if not translation.strip(" .…"):
         return ["empty"]
     out = []
