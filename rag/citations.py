@@ -272,6 +272,14 @@ def pick_candidates(sents: list[Sentence], *, question: str, n: int = 4) -> tupl
     return best, (scores[0] - scores[1]) if len(scores) == 2 else float("inf")
 
 
+def rerank(cands: list[Sentence], likelihoods: list[float], *, question: str, weight: float) -> list[Sentence]:
+    """The candidates by the ranker's score plus ``weight`` times the question's likelihood after
+    each (``prompt.question_likelihood_prefix``: mean log-probability per token)."""
+    def total(i: int) -> float:
+        return ranked_score(cands[i], question=question, answer="") + weight * likelihoods[i]
+    return [cands[i] for i in sorted(range(len(cands)), key=lambda i: (-total(i), i))]
+
+
 def quote_sentences(sents: list[Sentence], *, question: str, n: int = 2, hint: str = "",
                     first: Sentence | None = None) -> list[Sentence]:
     """The n best supporting sentences to quote, in reading order; a bare reply ranked first

@@ -14,7 +14,7 @@ import threading
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator, Protocol
+from typing import TYPE_CHECKING, Callable, Iterator, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -57,6 +57,15 @@ class Generator(Protocol):
     def warm(self, prefix: str, *, cache_dir: Path | None = None) -> None:
         """Evaluate a prompt prefix every question shares (instructions, examples) now, or
         load it from ``cache_dir`` where an earlier process saved it."""
+
+
+@runtime_checkable
+class Scorer(Protocol):
+    """A generator that can also read how likely a text is (an in-process model; a server
+    backend need not)."""
+
+    def likelihood(self, prefix: str, target: str) -> float:
+        """Mean log-probability of ``target``'s tokens after ``prefix`` (no generation)."""
 
 
 GENERATORS: dict[str, Callable[["Settings"], Generator]] = {}
@@ -156,6 +165,35 @@ class LlamaGenerator:
                 tmp = path.with_suffix(".partial")
                 tmp.write_bytes(bytes(buf)[:n])
                 tmp.replace(path)
+
+    def likelihood(self, prefix: str, target: str) -> float:
+        """Mean log-probability of ``target``'s tokens after ``prefix``, in one forward pass with
+        logits read only at the target's positions (``logits_all`` would compute them for every
+        token of every prompt). The evaluated state is dropped: the next prompt starts afresh."""
+        llm = self._llm
+        head = llm.tokenize(prefix.encode("utf-8"), add_bos=True, special=True)
+        tail = llm.tokenize(target.encode("utf-8"), add_bos=False, special=False)
+        tokens = (head + tail)[-llm.n_ctx():]
+        first = len(tokens) - len(tail)
+        if not tail or first < 1:
+            return 0.0
+        with self.lock:
+            llm._ctx.kv_cache_seq_rm(-1, 0, -1)
+            llm.n_tokens = 0
+            total, vocab = 0.0, llm.n_vocab()
+            for start in range(0, len(tokens), llm.n_batch):  # the batch API's own chunking
+                part = tokens[start:start + llm.n_batch]
+                llm._batch.set_batch(batch=part, n_past=start, logits_all=False)
+                for i in range(len(part)):  # logits where the next token is a target token
+                    llm._batch.batch.logits[i] = first - 1 <= start + i < len(tokens) - 1
+                llm._ctx.decode(llm._batch)
+                for i in range(len(part)):
+                    if first - 1 <= start + i < len(tokens) - 1:
+                        z = np.ctypeslib.as_array(llm._ctx.get_logits_ith(i), shape=(vocab,)).astype(np.float64)
+                        top = z.max()
+                        total += z[tokens[start + i + 1]] - top - np.log(np.exp(z - top).sum())
+            llm._ctx.kv_cache_seq_rm(-1, 0, -1)
+        return total / len(tail)
 
     def _first_token(self, spelling: str) -> int:
         if spelling not in self._token_ids:

@@ -83,7 +83,7 @@ TIERS = {"fast": "gemma3-270m", "balanced": "qwen2.5-coder-0.5b-q4_0", "quality"
 # the evidence). Any other GGUF gets GENERIC; every value can be overridden in settings.
 GENERIC = {"examples": 3, "context_chars": 600, "refuse_below": 0.2, "not_found_max": 0.6, "not_found_unsupported": 0.4,
            "support_min": 0.1, "anchor_sentences": 0, "support_coverage": 0.0, "word_match_min": 0.8,
-           "answer_style": "prose", "translation_fallback": "", "pick_margin": 0.0, "pick_refuse": 1.0}
+           "answer_style": "prose", "translation_fallback": "", "pick_margin": 0.0, "pick_refuse": 1.0, "rerank_margin": 0.0}
 # pick_margin 0 (off) in every tier: with 0.11 and pick_refuse 0.65 the balanced tier's second
 # model picking the quote for English questions answered 2 more calibration questions right of
 # 127, for English p50 2.1 → 4.5 s and a 13 s cold ask (README, "Opt-in: the second model picks")
@@ -130,7 +130,7 @@ CALIBRATED: dict[str, dict[str, float | str]] = {
     # text translates to English as:"); the quote was shown in French before
     "qwen2.5-coder-0.5b-q4_0": {"examples": 0, "refuse_below": 0.25, "not_found_max": 1.0,
                                 "not_found_unsupported": 1.0, "support_min": 0.4, "anchor_sentences": 2,
-                                "answer_style": "quote", "translation_fallback": "quality"},
+                                "answer_style": "quote", "translation_fallback": "quality", "rerank_margin": 0.1},
     # no solved examples either (its raw answers held the answer FR 75 → 81 % without them) and
     # thresholds calibrated again without them (reports/calibration-quality.json, chosen by
     # scripts/calibrate.py): replayed on eval/calibration.jsonl, correct 68.5 → 76.7 %,

@@ -20,9 +20,10 @@ from . import compose, support, verify
 from .errors import EmptyQuestionError, QuestionTooLongError, RagError
 from .followup import accept_rewrite, is_followup, rewrite_messages, standalone_question
 from .index import IndexData, ensure_index
-from .llm import FirstTokenProbe
+from .llm import FirstTokenProbe, Scorer
 from .prompt import (NEVER_FIRST, NOT_FOUND_SPELLINGS, REFUSAL, STOP, chat_messages, clean_generation,
                      clean_translation, detect_language, fewshot_prompt, is_not_found, pick_messages, pick_options,
+                     question_likelihood_prefix,
                      translation_messages, translation_units, trim_unfinished)
 from .lexical import tokenize
 from .records import Answer, Citation, Hit
@@ -534,16 +535,21 @@ class Pipeline:
 
     def _pick(self, sents: list[cit.Sentence], question: str, timings: dict) -> tuple[cit.Sentence | None, float]:
         """For a question in another language than the passages, where the sentence ranker's word
-        overlap says little, the second model picks the sentence that answers among the ranker's
-        best four, when the ranker's own margin is small (settings ``pick_margin``; quoted answers).
-        Returns the pick (None: the ranker decides) and the model's P(none of them answers)."""
+        overlap says little, and the ranker's own margin between its first two is small (quoted
+        answers): the answer model reranks the ranker's best few by query likelihood (settings
+        ``rerank_margin``), or else the second model picks the sentence that answers among the best
+        four (``pick_margin``). Returns the pick (None: the ranker decides) and the second model's
+        P(none of them answers) (0 without it)."""
         s = self.settings
-        margin_max = float(s.tuned("pick_margin"))
-        if not margin_max or s.tuned("answer_style") != "quote":
+        if s.tuned("answer_style") != "quote":
             return None, 0.0
         cands, margin = cit.pick_candidates([x for x in sents if not support.looks_like_instruction(x.text)],
                                             question=question)
-        if margin >= margin_max or detect_language(cands[0].text) == detect_language(question):
+        if not cands or detect_language(cands[0].text) == detect_language(question):
+            return None, 0.0
+        if margin < float(s.tuned("rerank_margin")) and isinstance(self.llm, Scorer):
+            return self._rerank(cands[:s.rerank_k], question, timings), 0.0
+        if margin >= float(s.tuned("pick_margin")):  # 0: never
             return None, 0.0
         llm = self.fallback_llm
         if llm is None:
@@ -559,6 +565,17 @@ class Pipeline:
         total = sum(probe.shares)
         best = max(range(1, len(cands) + 1), key=lambda i: probe.shares[i])
         return cands[best - 1], probe.shares[0] / total
+
+    def _rerank(self, cands: list[cit.Sentence], question: str, timings: dict) -> cit.Sentence | None:
+        """The ranker's best few reordered by how likely the answer model finds the question after
+        each (``citations.rerank``): the new first, or None when the ranker's first stays first."""
+        started = time.perf_counter()
+        likely = [self.llm.likelihood(question_likelihood_prefix(cit.quote_text(x), x.header), " " + question)
+                  for x in cands]
+        self._warmed = False  # the model's evaluated state was dropped
+        timings["rerank_ms"] = (time.perf_counter() - started) * 1000
+        best = cit.rerank(cands, likely, question=question, weight=self.settings.rerank_weight)[0]
+        return None if best is cands[0] else best
 
     def _sentences(self, retrievers: list, context: list[Hit], question: str) -> list[cit.Sentence]:
         """Candidate evidence sentences of the retrieved passages, with the first dense

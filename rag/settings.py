@@ -152,6 +152,15 @@ class Settings(BaseSettings):
                                   "the second model (translation_fallback) picks the sentence to quote among the "
                                   "ranker's best four when the ranker's margin between its first two is below this "
                                   "(0: never). None: the model's value (rag/models.py).")
+    rerank_margin: float | None = Field(
+        None, ge=0.0, description="For a question in another language than the passages, the answer model reads how "
+                                  "likely the question is after each of the ranker's best sentences (query "
+                                  "likelihood) and the quote is chosen by the ranker's score plus rerank_weight "
+                                  "times that, when the ranker's margin between its first two is below this (0: "
+                                  "never). None: the model's value (rag/models.py).")
+    rerank_weight: float = Field(0.5, ge=0.0, description="Weight of the question's mean log-probability per token "
+                                                          "in the rerank (rerank_margin).")
+    rerank_k: int = Field(3, ge=2, le=8, description="How many of the ranker's best sentences are reranked.")
     pick_refuse: float | None = Field(
         None, ge=0.0, le=1.0, description="Refuse when the second model's picking gives 'none of them answers' at "
                                           "least this probability (1: never). None: the model's value.")

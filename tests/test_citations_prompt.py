@@ -1,7 +1,7 @@
 from dataclasses import replace
 
 from rag import citations as cit
-from rag.prompt import (NOT_FOUND, STOP, chat_messages, clean_generation, detect_language, fewshot_prompt,
+from rag.prompt import (NOT_FOUND, STOP, chat_messages, question_likelihood_prefix, clean_generation, detect_language, fewshot_prompt,
                         is_not_found, pick_messages, pick_options, trim_unfinished)
 from rag.retrieve import rrf
 
@@ -277,6 +277,28 @@ def test_a_picked_sentence_is_quoted_first_then_the_rankers_best():
     assert cit.quote_sentences(sents, question=question, n=2, first=paul) == [paul, top[0]]
     # the pick is the ranker's best: quoted as without a pick
     assert cit.quote_sentences(sents, question=question, n=2, first=top[0]) == top
+
+
+def test_rerank_orders_by_the_rankers_score_plus_the_weighted_likelihood():
+    sents = _sents()
+    question = "Combien d'appels en mars ?"
+    cands, _ = cit.pick_candidates(sents, question=question, n=3)
+    score = [cit.ranked_score(x, question=question, answer="") for x in cands]
+    # no weight, or equal likelihoods: the ranker's order
+    assert cit.rerank(cands, [-9.0, 0.0, 0.0], question=question, weight=0.0) == cands
+    assert cit.rerank(cands, [-2.0, -2.0, -2.0], question=question, weight=0.5) == cands
+    # the last is much likelier: it goes first when the weight outweighs the ranker's gap
+    gap = score[0] - score[-1]
+    likely = [-3.0, -3.0, -3.0 + 4 * gap]
+    assert cit.rerank(cands, likely, question=question, weight=0.5)[0] is cands[-1]
+    assert cit.rerank(cands, likely, question=question, weight=0.1)[0] is cands[0]
+
+
+def test_question_likelihood_prefix_reads_the_sentence_with_its_context_and_asks_for_no_answer():
+    prefix = question_likelihood_prefix("On est dans un pays très jacobin.", "Laurent Uberti, président du SP2C :")
+    assert prefix == ("Passage (Laurent Uberti, président du SP2C :): On est dans un pays très jacobin.\n"
+                      "Please write a question based on this passage.\nQuestion:")
+    assert question_likelihood_prefix("Texte.").startswith("Passage: Texte.\n")
 
 
 def test_pick_prompt_numbers_the_sentences_as_data_and_its_options_are_one_token_numbers():

@@ -548,6 +548,45 @@ def test_the_second_model_picks_the_sentence_quoted_first_for_a_question_in_anot
     assert not second.prompts
 
 
+class ScoringLLM(FakeLLM):
+    """A fake answer model that reads how likely a question is after a passage: ``likely`` maps a
+    sentence (found in the prefix) to the question's log-probability; the others get -5."""
+
+    def __init__(self, likely, **kw):
+        super().__init__("", chat=True, **kw)
+        self.likely, self.scored = likely, []
+
+    def likelihood(self, prefix, target):
+        self.scored.append((prefix, target))
+        return next((v for k, v in self.likely.items() if k in prefix), -5.0)
+
+
+def test_the_answer_model_reranks_the_rankers_best_sentences_for_a_question_in_another_language(settings):
+    question = "What did Olivier Duha propose?"
+    s = settings.model_copy(update={"refuse_below": 0.0, "translate_quotes": False, "answer_style": "quote",
+                                    "rerank_margin": 10.0, "rerank_weight": 1.0, "rerank_k": 3})
+    probe = Pipeline(s, llm=FakeLLM("", chat=True))
+    hits = retrieve(probe.retrievers(probe.index), probe.index.chunks, question, k=settings.k, rrf_k=settings.rrf_k).hits
+    cands, _ = cit.pick_candidates(probe._sentences(probe.retrievers(probe.index), hits, question), question=question)
+    third = cit.quote_text(cands[2])
+    llm = ScoringLLM({third: 0.0})  # far likelier than the others' -5
+    out = Pipeline(s, llm=llm).ask(question)
+    assert len(llm.scored) == 3 and all(t == " " + question for _, t in llm.scored)
+    assert llm.scored[2][0].startswith("Passage (") and third in llm.scored[2][0]  # with its context header
+    assert out.answer.split("« ", 1)[1].startswith(third)  # quoted first, the ranker's best after it
+    assert out.timings["rerank_ms"] >= 0
+    # equally likely: the ranker's order stands
+    out = Pipeline(s, llm=ScoringLLM({})).ask(question)
+    assert out.answer.split("« ", 1)[1].startswith(cit.quote_text(cands[0]))
+    # a French question on French passages, or the rerank off: the model reads nothing
+    llm = ScoringLLM({third: 0.0})
+    Pipeline(s, llm=llm).ask("Qu'a proposé Olivier Duha ?")
+    Pipeline(s.model_copy(update={"rerank_margin": 0.0}), llm=llm).ask(question)
+    assert not llm.scored
+    # a generator that cannot score (a server): the ranker decides
+    assert not Pipeline(s, llm=FakeLLM("", chat=True)).ask(question).refused
+
+
 def test_a_question_the_second_model_finds_no_sentence_for_is_refused(settings):
     pipe, _ = _picking(settings, [0.9, 0.05, 0.05, 0.0, 0.0])
     out = pipe.ask("What did Olivier Duha propose?")

@@ -135,3 +135,23 @@ def test_rag_serve_with_the_default_model_through_the_openai_client(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_the_balanced_model_reads_how_likely_a_question_is_and_still_writes_after():
+    """Query likelihood with the default model: the sentence that answers makes the English
+    question likelier than a sentence of the same article that does not; reading it leaves no
+    state behind (the next generation is the same as before)."""
+    from rag.llm import Scorer, get_generator
+    from rag.prompt import question_likelihood_prefix, translation_messages
+    from rag.settings import Settings
+
+    llm = get_generator(Settings(llm="balanced"))
+    assert isinstance(llm, Scorer)
+    prompt = llm.render(translation_messages("Le standard a reçu 4 500 appels en mars.", source="fr", target="en"))
+    before = "".join(llm.stream(prompt, max_tokens=16, stop=["\n"], temperature=0.0))
+    question = " Why did Maxence d'Espeuilles get rid of the landline at his home?"
+    answers = llm.likelihood(question_likelihood_prefix(
+        "J'ai supprimé ma ligne fixe à la maison : je ne recevais que des appels de démarchage."), question)
+    other = llm.likelihood(question_likelihood_prefix("OpenAccess compte vingt salariés à Paris."), question)
+    assert answers > other and -20 < other < 0
+    assert "".join(llm.stream(prompt, max_tokens=16, stop=["\n"], temperature=0.0)) == before
