@@ -157,7 +157,7 @@ def gives_type(sent: Sentence, *, question: str, kind: str | None) -> bool:
     if kind is not None:  # any other kind ``refusal.asks_for`` names: as ``refusal.gives`` reads it
         return gives(kind, sent.text, question=question)
     named = _asked(question)[1]
-    return named is not None and bool(entities(sent.text, ignore=set(named)))
+    return named is not None and bool(entities(sent.text, ignore={fold(n) for n in named}))
 
 
 def overlap(a_terms: set[str], text: str) -> float:

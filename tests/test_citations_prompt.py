@@ -345,3 +345,11 @@ def test_a_heading_is_evidence_only_for_who_a_person_it_names_is():
     assert lines("Quel numéro est paru en mars 2010 ?") == ["Notre numéro de mars parle de la relation client en 2010."]
     assert "Jean Dupont, PDG de Dupont SA" in lines("Who is Jean Dupont?")
     assert "Jean Dupont, PDG de Dupont SA" in lines("Qui dirige Dupont SA ?")
+
+
+def test_a_who_questions_sentence_gives_a_name_only_when_it_holds_one_the_question_does_not():
+    question = "Qui a créé Teleperformance ?"
+    same = cit.Sentence(passage=1, start=0, end=60, text="2009 a été une année complexe pour Teleperformance.")
+    new = cit.Sentence(passage=1, start=0, end=60, text="Teleperformance a été créée par Daniel Julien.")
+    assert not cit.gives_type(same, question=question, kind=None)
+    assert cit.gives_type(new, question=question, kind=None)
