@@ -128,6 +128,12 @@ CALIBRATED: dict[str, dict[str, float | str]] = {
     # the 91 quotes translated for eval/calibration.jsonl) is asked again of the 1.5B, which
     # passes 6 of them ("The Swiss company asks at least 100,000 euros" for the 0.5B's "The French
     # text translates to English as:"); the quote was shown in French before
+    # rerank_margin 0.1: for an English question whose ranker margin is under 0.1, this model
+    # reranks the best three sentences by query likelihood (weight 0.5, settings). Chosen with
+    # scripts/rerank_offline.py on the English questions of eval/calibration.jsonl, fresh and fresh3
+    # (evidence first 60 → 69 of 95); `rag eval eval/calibration.jsonl`: correct 77.7 → 81.6 %
+    # (reports/calibration-runs/balanced-127-rerank.json). The quality tier's 1.5B read no better
+    # (offline) at 3.5x the time, so it stays off there
     "qwen2.5-coder-0.5b-q4_0": {"examples": 0, "refuse_below": 0.25, "not_found_max": 1.0,
                                 "not_found_unsupported": 1.0, "support_min": 0.4, "anchor_sentences": 2,
                                 "answer_style": "quote", "translation_fallback": "quality", "rerank_margin": 0.1},

@@ -23,8 +23,7 @@ from .index import IndexData, ensure_index
 from .llm import FirstTokenProbe, Scorer
 from .prompt import (NEVER_FIRST, NOT_FOUND_SPELLINGS, REFUSAL, STOP, chat_messages, clean_generation,
                      clean_translation, detect_language, fewshot_prompt, is_not_found, pick_messages, pick_options,
-                     question_likelihood_prefix,
-                     translation_messages, translation_units, trim_unfinished)
+                     question_likelihood_prefix, translation_messages, translation_units, trim_unfinished)
 from .lexical import tokenize
 from .records import Answer, Citation, Hit
 from .refusal import (Signals, asks_for, counted, counted_numbers, decide, gives, is_nonsense, names_role,
