@@ -540,15 +540,16 @@ class Pipeline:
         four (``pick_margin``). Returns the pick (None: the ranker decides) and the second model's
         P(none of them answers) (0 without it)."""
         s = self.settings
-        if s.tuned("answer_style") != "quote":
+        rerank_max, pick_max = float(s.tuned("rerank_margin")), float(s.tuned("pick_margin"))
+        if s.tuned("answer_style") != "quote" or not (rerank_max or pick_max):  # 0: never
             return None, 0.0
         cands, margin = cit.pick_candidates([x for x in sents if not support.looks_like_instruction(x.text)],
                                             question=question)
         if not cands or detect_language(cands[0].text) == detect_language(question):
             return None, 0.0
-        if margin < float(s.tuned("rerank_margin")) and isinstance(self.llm, Scorer):
+        if margin < rerank_max and isinstance(self.llm, Scorer):
             return self._rerank(cands[:s.rerank_k], question, timings), 0.0
-        if margin >= float(s.tuned("pick_margin")):  # 0: never
+        if margin >= pick_max:
             return None, 0.0
         llm = self.fallback_llm
         if llm is None:
