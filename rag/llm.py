@@ -181,17 +181,17 @@ class LlamaGenerator:
             llm._ctx.kv_cache_seq_rm(-1, 0, -1)
             llm.n_tokens = 0
             total, vocab = 0.0, llm.n_vocab()
+            wanted = range(first - 1, len(tokens) - 1)  # positions whose next token is a target token
             for start in range(0, len(tokens), llm.n_batch):  # the batch API's own chunking
                 part = tokens[start:start + llm.n_batch]
                 llm._batch.set_batch(batch=part, n_past=start, logits_all=False)
-                for i in range(len(part)):  # logits where the next token is a target token
-                    llm._batch.batch.logits[i] = first - 1 <= start + i < len(tokens) - 1
-                llm._ctx.decode(llm._batch)
                 for i in range(len(part)):
-                    if first - 1 <= start + i < len(tokens) - 1:
-                        z = np.ctypeslib.as_array(llm._ctx.get_logits_ith(i), shape=(vocab,)).astype(np.float64)
-                        top = z.max()
-                        total += z[tokens[start + i + 1]] - top - np.log(np.exp(z - top).sum())
+                    llm._batch.batch.logits[i] = start + i in wanted
+                llm._ctx.decode(llm._batch)
+                for i in (i for i in range(len(part)) if start + i in wanted):
+                    z = np.ctypeslib.as_array(llm._ctx.get_logits_ith(i), shape=(vocab,)).astype(np.float64)
+                    top = z.max()
+                    total += z[tokens[start + i + 1]] - top - np.log(np.exp(z - top).sum())
             llm._ctx.kv_cache_seq_rm(-1, 0, -1)
         return total / len(tail)
 

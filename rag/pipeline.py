@@ -570,12 +570,18 @@ class Pipeline:
         """The ranker's best few reordered by how likely the answer model finds the question after
         each (``citations.rerank``): the new first, or None when the ranker's first stays first."""
         started = time.perf_counter()
-        likely = [self.llm.likelihood(question_likelihood_prefix(cit.quote_text(x), x.header), " " + question)
-                  for x in cands]
-        self._warmed = False  # the model's evaluated state was dropped
+        likely = self._likelihoods(cands, question)
         timings["rerank_ms"] = (time.perf_counter() - started) * 1000
         best = cit.rerank(cands, likely, question=question, weight=self.settings.rerank_weight)[0]
         return None if best is cands[0] else best
+
+    def _likelihoods(self, cands: list[cit.Sentence], question: str) -> list[float]:
+        """How likely the answer model finds the question after each sentence read with its
+        context header (mean log-probability per token; a ``Scorer`` model)."""
+        likely = [self.llm.likelihood(question_likelihood_prefix(cit.quote_text(x), x.header), " " + question)
+                  for x in cands]
+        self._warmed = False  # the model's evaluated state was dropped
+        return likely
 
     def _sentences(self, retrievers: list, context: list[Hit], question: str) -> list[cit.Sentence]:
         """Candidate evidence sentences of the retrieved passages, with the first dense

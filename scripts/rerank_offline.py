@@ -6,7 +6,7 @@ rerank, for questions in another language than the passages (reported, never ass
 
 For each answerable question with an evidence sentence: retrieval and sentence scoring run as in
 the pipeline, the scorer's best ``k`` sentences (``citations.pick_candidates``) are read by the
-model (``LlamaGenerator.likelihood`` after ``prompt.question_likelihood_prefix``), and the table
+model (``Pipeline._likelihoods``, as the pipeline's rerank reads them), and the table
 says, per question set, how often the sentence ranked first is the evidence: by the scorer alone,
 by the likelihood alone, and by scorer + weight × likelihood, for the first 3 candidates and the
 scorer's margin under a gate (as ``rerank_margin``).
@@ -20,9 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from rag import citations as cit  # noqa: E402
 from rag.grading import load_questions  # noqa: E402
-from rag.llm import get_generator  # noqa: E402
 from rag.pipeline import Pipeline  # noqa: E402
-from rag.prompt import detect_language, question_likelihood_prefix  # noqa: E402
+from rag.prompt import detect_language  # noqa: E402
 from rag.retrieve import retrieve  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 from selection import is_evidence  # noqa: E402
@@ -39,9 +38,8 @@ def main() -> None:
     ap.add_argument("--lang", default="en", help="only questions in this language")
     args = ap.parse_args()
     s = Settings(llm=args.llm)
-    pipe = Pipeline(s, llm=object())
+    pipe = Pipeline(s)
     retrievers = pipe.retrievers(pipe.index)
-    llm = get_generator(s)
     for path in args.questions:
         rows = []
         for q in load_questions(path):
@@ -52,8 +50,7 @@ def main() -> None:
             cands, margin = cit.pick_candidates(sents, question=q.question, n=args.k)
             if not cands:
                 continue
-            likely = [llm.likelihood(question_likelihood_prefix(cit.quote_text(x), x.header), " " + q.question)
-                      for x in cands]
+            likely = pipe._likelihoods(cands, q.question)
             rows.append((cands, likely, margin, q))
         n = len(rows)
 
