@@ -1,8 +1,9 @@
 """Articles → Chunks that keep meaning together.
 
 An interview question stays with its answer; a quote stays with the person who said it
-(the speaker line "Olivier Duha, coprésident de Webhelp :" heads every paragraph below it
-until the next speaker or heading). Both go into the chunk's ``header``, which is indexed
+(the speaker line "Olivier Duha, coprésident de Webhelp :", or an answer opened by its
+speaker's name, "Manuel Jacquinet : Précisément, …", heads every paragraph below it until the
+next speaker or heading). Both go into the chunk's ``header``, which is indexed
 but never quoted. Each chunk is one contiguous span of the original file.
 """
 
@@ -10,12 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .articles import inline_speaker
 from .records import Article, Chunk
 from .text import canonical, sentence_spans
 
 # what ``Settings.index_signature`` records of the chunker's own logic: a change rebuilds the index
-# (2: headings in a row all kept in the header; 3: and the span starts at them)
-VERSION = 3
+# (2: headings in a row all kept in the header; 3: and the span starts at them; 4: a paragraph's
+# inline speaker label, "Manuel Jacquinet : …", sets the speaker)
+VERSION = 4
 # how an interview question is labelled in a chunk's context header ("Titre | Q : Pourquoi ?")
 QUESTION_LABEL = "Q : "
 
@@ -65,6 +68,10 @@ def _units(article: Article) -> list[_Unit]:
             question = line
             lead, heading = (lead if heading else block.start), False
             continue
+        # an answer opened by its speaker's name ("Manuel Jacquinet : Précisément, …") makes that
+        # person the speaker of it and of what follows, as a speaker line does (the pending
+        # question is the one it answers)
+        speaker = inline_speaker(line) or speaker
         start = lead if lead is not None else block.start
         lead, heading = None, False
         units.append(_Unit(start, block.end, section, speaker, question))

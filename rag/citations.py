@@ -11,10 +11,10 @@ import re
 from dataclasses import dataclass, replace
 from typing import Callable
 
-from .articles import classify
+from .articles import PERSON, classify
 from .lexical import tokenize
 from .prompt import detect_language
-from .refusal import asks_for, gives, names_role, role_asked
+from .refusal import ROLES, asks_for, gives, names_role, role_asked
 from .support import content_words
 from .text import entities, fold, sentence_spans
 from .wordvectors import same_form
@@ -84,12 +84,33 @@ def asks_identity(question: str) -> bool:
     return bool(_ASKS_IDENTITY.search(fold(question)))
 
 
+# the publishing site's call to action ("Pour tout savoir sur les call centers…, cliquez ici."):
+# never evidence; matched against ``fold``ed text
+_CALL_TO_ACTION = re.compile(r"\b(cliquez ici|cliquez sur ce lien|click here|lire la suite|read more|abonnez vous|"
+                             r"subscribe now)\b")
+# a sentence that introduces a person by a role ("Manuel Jacquinet est Rédacteur en chef du
+# magazine En-Contact.", "Laurent Uberti, président du Syndicat…"): the name, then "est"/"is" or a comma
+_INTRODUCES = re.compile(rf"^\W*{PERSON}\s*(,|\b(est|is|was|etait|était)\b)")
+INTRO_MAX_WORDS = 16
+
+
+def introduces(line: str) -> bool:
+    """A short sentence that says who a person is by their role: like a speaker line, it answers
+    who that person is or who holds the role, not what they said or did."""
+    return (len(re.findall(r"\w+", line)) <= INTRO_MAX_WORDS and bool(_INTRODUCES.match(line.strip()))
+            and any(names_role(role, line) for role in ROLES))
+
+
 def candidate_sentences(passages: list[tuple], *, question: str = "") -> list[Sentence]:
     """Sentences of each passage, given as (start, end, text[, context header]) in the article.
     A speaker line ("Olivier Duha, coprésident de Webhelp :") says who speaks, never what was
     said, and a heading ("Archives : En-Contact n°55") names a section: each is evidence only for
     a question asking who a person it names is, or who holds a role it names ("Who heads the
-    association…?": "Fabrice André, président de l'Association… :")."""
+    association…?": "Fabrice André, président de l'Association… :"); so is a short sentence that
+    introduces a person by role (``introduces``: "Manuel Jacquinet est Rédacteur en chef du
+    magazine En-Contact."). The site's calls to action ("…, cliquez ici.") are never evidence.
+    On the development sets (eval/calibration.jsonl, fresh, fresh3, fresh5) the evidence is
+    ranked first for 4 more questions of 190 with both, none fewer (``scripts/selection.py``)."""
     names = [set(tokenize(e)) for e in entities(question)] if question and asks_identity(question) else []
     role = role_asked(question) if question else None
     out = []
@@ -99,7 +120,9 @@ def candidate_sentences(passages: list[tuple], *, question: str = "") -> list[Se
 
         def usable(s: int, e: int) -> bool:
             line = text[s - start:e - start]
-            return (classify(line) not in ("speaker", "heading")
+            if _CALL_TO_ACTION.search(fold(line)):
+                return False
+            return ((classify(line) not in ("speaker", "heading") and not introduces(line))
                     or any(name <= set(tokenize(line)) for name in names if name)
                     or (role is not None and names_role(role, line)))
         body = [(s, e) for s, e in spans if usable(s, e)]

@@ -38,6 +38,10 @@ UNIT_MATCH_MIN = 0.7
 # kinds of answer (``refusal.asks_for``) that few sentences give, so one that gives it is marked
 # (``Sentence.counts``) as a sentence that counts what "how many X?" counts is
 RARE_KINDS = ("duration", "age")
+# kinds of answer that most sentences give (a name: "Les appels ont été émis de partout en France."):
+# the best of the quotes the ranker picks must give it (or the question is refused), no other
+# sentence is searched for one
+COMMON_KINDS = ("name",)
 EXTRACTIVE_LEAD = {"en": "The articles say (quoted in French):", "fr": "D'après les articles :"}
 TRANSLATED_LEAD = {"en": "The articles say (machine-translated from French):",
                    "fr": "D'après les articles (traduit automatiquement de l'anglais) :"}
@@ -425,13 +429,14 @@ class Pipeline:
         tests: list[Callable[[cit.Sentence], bool]] = []
         if units or kind in RARE_KINDS:  # set on the sentences by ``stream``
             tests.append(lambda x: x.counts)
-        elif kind:
+        elif kind and kind not in COMMON_KINDS:
             tests.append(lambda x: gives(kind, x.text, question=question))
         if role:
             tests.append(lambda x: names_role(role, f"{x.header} {x.text}"))
         text, cites, quoted = self._quote(excerpts, question, lang, hint=hint, first=first,
                                           only=(lambda x: all(t(x) for t in tests)) if tests else None)
-        if not quoted or not complete(text):
+        best = cit.best_sentence(quoted, question=question, answer="")
+        if not quoted or not complete(text) or (kind in COMMON_KINDS and not gives(kind, best.text, question=question)):
             what = f"number of {' '.join(units)}" if units else {"phone": "phone number"}.get(kind, kind or role)
             return f"no passage gives the {what} asked for"
         unquoted = unquoted_name(asked, [c.chunk for c in cites], chunks)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .support import numbers, number_spans
-from .text import fold
+from .text import entities, fold
 
 
 @dataclass(frozen=True)
@@ -108,6 +108,14 @@ _MONTHS = re.compile(r"\b(january|february|march|april|\d+ may|may \d+|june|july
                      r"janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre|"
                      r"spring|summer|autumn|fall|winter|printemps|(?:en|l|cet) ete|automne|hiver)\b")  # "en été", not "a été"
 
+# a name: "What is the name of the blog…?", "Comment s'appelle le salon…?" (not "what nickname",
+# which may be any words): answered by a name the question does not hold
+_ASKS_NAME = re.compile(r"\b(what|which) (is|was|are|were) (the |its |his |her |their )?(full |first |last )?names? of\b|"
+                        r"\bwhat s the name of\b|\bcomment s appel\w*\b|"
+                        r"\b(quel|quels) (est|etait|sont|etaient) (le |les |son |leur |leurs )?noms?\b")
+# an answer's lead before its quotes ("D'après les articles : « …", "The articles say (…from French): “…")
+_LEAD = re.compile(r"^[^«“]{0,80}:\s*(?=[«“])")
+
 # "when" (not "what year") is also answered by a time told in words: "la première année", "l'an
 # dernier", "il y a deux ans", "at the start"; matched against the folded text
 _ASKS_WHEN = re.compile(r"^(and |et )?(when|quand)\b")
@@ -120,21 +128,33 @@ _RELATIVE_TIME = re.compile(
 
 def asks_for(question: str) -> str | None:
     """'percent' (a rate, a share), 'money' (a price, a salary), 'phone' (a phone number), 'age' (how
-    old), 'duration' (how long), 'number' (how many…), 'date' (when, what year) or None (anything else)."""
+    old), 'duration' (how long), 'number' (how many…), 'name' (what is the name of…), 'date' (when,
+    what year) or None (anything else)."""
     q = fold(question)
     for kind, pattern in (("percent", _ASKS_PERCENT), ("money", _ASKS_MONEY), ("phone", _ASKS_PHONE),
                           ("age", _ASKS_AGE), ("duration", _ASKS_DURATION), ("number", _ASKS_NUMBER)):
         if pattern.search(q):
             # "how many calls, and how long did they last?": the count, and its quote
             return "number" if kind == "duration" and _ASKS_NUMBER.search(_ASKS_DURATION.sub(" ", q)) else kind
+    if _ASKS_NAME.search(q):
+        return "name"
     if _ASKS_DATE.search(q):
         return "date"
     return None
 
 
+def gives_name(text: str, *, question: str) -> bool:
+    """The text names something the question does not (a capitalised word run that does not open
+    a sentence; an answer's lead, "The articles say (machine-translated from French):", is not read)."""
+    asked = {fold(e) for e in entities(question)} | set(fold(question).split())
+    body = re.sub(r"[«»“”\"]", " ", _LEAD.sub("", text))
+    return any(fold(e) not in asked for sentence in re.split(r"(?<=[.!?;:])\s+", body)
+               for e in entities(sentence.strip(" \t\n'(…-–—")))
+
+
 # a role whose holder is asked for ("who is the CEO of Deafi?", "qui a fondé OpenAccess ?"): the
 # quote that answers names the role, in either language; matched against ``fold``ed text
-_ROLES = {
+ROLES = {
     "head": (r"\b(ceo|chief executive|pdg|head|boss|patron|patronne|directeur|directrice|director|dirigeant|"
              r"dirigeante|president|presidente|copresident|chairman|chairwoman|who (runs|leads|heads|manages|directs)|"
              r"qui dirige)\b",
@@ -156,13 +176,13 @@ def role_asked(question: str) -> str | None:
     q = fold(question)
     if not re.search(r"^(and |et )?(who|qui)\b", q):
         return None
-    return next((role for role, (asked, _) in _ROLES.items() if re.search(asked, q)), None)
+    return next((role for role, (asked, _) in ROLES.items() if re.search(asked, q)), None)
 
 
 def names_role(role: str, text: str) -> bool:
     """The text names the role (any form, either language): a quote that answers "who is the
     CEO of X?" says who heads X."""
-    return bool(re.search(_ROLES[role][1], fold(text)))
+    return bool(re.search(ROLES[role][1], fold(text)))
 
 
 def gives(kind: str | None, answer: str, *, question: str) -> bool:
@@ -171,7 +191,8 @@ def gives(kind: str | None, answer: str, *, question: str) -> bool:
     answered by a time told in words, "la première année"); for a share, a percentage
     or a fraction ("la moitié"); for a sum of money, a figure with its currency; for a phone
     number, a number of eight digits or more (or a "118" directory number); for "how long", a
-    length of time ("15 minutes", "deux ans"); for "how old", an age ("45 ans", "aged 45")."""
+    length of time ("15 minutes", "deux ans"); for "how old", an age ("45 ans", "aged 45"); for a
+    name, a name the question does not hold (``gives_name``)."""
     if kind is None:
         return True
     text = re.sub(r"\[\d{1,2}(?:\s*,\s*\d{1,2})*\]", " ", answer)
@@ -184,6 +205,8 @@ def gives(kind: str | None, answer: str, *, question: str) -> bool:
         return bool(_DURATION_GIVEN.search(fold(text)))
     if kind == "age":
         return bool(_AGE_GIVEN.search(fold(text)))
+    if kind == "name":
+        return gives_name(text, question=question)
     # "un", "une", "one" are mostly articles ("une chose"), not a figure; a date is written in digits
     figures = _ARTICLE.sub(" ", text) if kind != "date" else " ".join(re.findall(r"\d[\d\s.,]*", text))
     new = bool(numbers(figures) - numbers(question))

@@ -60,6 +60,24 @@ def test_headings_in_a_row_all_head_what_follows_and_are_in_its_span():
     assert all(raw[c.start:c.end] == c.text for c in chunks)
 
 
+def test_an_answer_opened_by_its_speakers_name_makes_them_the_speaker_of_what_follows():
+    from rag.articles import inline_speaker, parse_article
+
+    raw = ("Le magazine.\n\nTitre\n\nPublié le 23 août 2010 à 12:57 par Magazine En-Contact\nTitre\n\n"
+           "En-Contact : Pourquoi parlez-vous du SEPA ?\n\nJean Dupont : Précisément, parce que l’on en parle beaucoup.\n\n"
+           "A ce point là ?\n\nOui, les centres d’appels entendent tout, et parfois des choses incroyables.\n\n"
+           "Mais la réalité a été plus compliquée : personne ne voulait de centres d’appels.\n")
+    chunks = chunk_articles([parse_article("a.txt", raw)], ChunkingConfig(min_chars=0))
+    later = next(c for c in chunks if "entendent tout" in c.text)
+    assert later.header == "Titre | Jean Dupont : | Q : A ce point là ?"  # an unlabelled answer further on
+    assert all(raw[c.start:c.end] == c.text for c in chunks)
+    # a label is a person's name (two to four capitalised words), not a sentence with a colon
+    assert inline_speaker("Maxence d’Espeuilles : Oui.") == "Maxence d'Espeuilles"
+    for line in ("Mais la réalité a été plus compliquée : tandis que", "Archives : En-Contact n°55",
+                 "Contact : redaction@en-contact.fr", "Le Figaro : un quotidien", "Photo couverture : Le directeur"):
+        assert inline_speaker(line) is None, line
+
+
 def test_a_change_of_the_chunker_changes_the_index_signature(monkeypatch):
     import rag.settings
     from rag.settings import Settings

@@ -190,6 +190,24 @@ def test_a_speaker_line_answers_who_holds_the_role_it_names():
     assert [x.text for x in said] == ["« On a évoqué l’ambition d’aller beaucoup plus loin dans l’adoption du Label. »"]
 
 
+def test_a_line_introducing_a_person_by_role_answers_only_who_they_are():
+    text = ("C’est un clin d’œil : la difficulté dans les centres d’appels est comme partout de recruter.\n"
+            "Interview réalisée en mars 2018. Manuel Jacquinet est Rédacteur en chef du magazine En-Contact.\n"
+            "Pour tout savoir sur les call centers et à quel point ils peuvent vous être utiles, cliquez ici.")
+    passage = [(0, len(text), text)]
+    said = [x.text for x in cit.candidate_sentences(passage, question="Why is recruitment hard, according to Manuel Jacquinet?")]
+    assert said == ["C’est un clin d’œil : la difficulté dans les centres d’appels est comme partout de recruter.",
+                    "Interview réalisée en mars 2018."]  # neither the introduction nor the site's call to action
+    who = [x.text for x in cit.candidate_sentences(passage, question="Who is Manuel Jacquinet?")]
+    assert "Manuel Jacquinet est Rédacteur en chef du magazine En-Contact." in who
+    editor = [x.text for x in cit.candidate_sentences(passage, question="Qui est le rédacteur en chef d'En-Contact ?")]
+    assert "Manuel Jacquinet est Rédacteur en chef du magazine En-Contact." in editor
+    # a sentence with a name, a role and what the person did is not an introduction
+    assert not cit.introduces("Olivier Duha, coprésident de Webhelp, a proposé de faire payer un service client "
+                              "plus rapide, comme en première classe dans le train.")
+    assert cit.introduces("Laurent Uberti, président du Syndicat des professionnels des centres de contacts")
+
+
 def test_a_byline_is_never_the_second_quote():
     text = ("Au préalable, le SP2C collaborait avec le cabinet Bearing Point pour cette étude sectorielle.\n"
             "***Manuel Jacquinet")

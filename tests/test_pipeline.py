@@ -428,6 +428,25 @@ def test_how_long_is_quoted_from_the_sentence_that_gives_a_length_of_time(settin
                             or out.refusal_reason == "no quoted passage mentions zorglub")
 
 
+def test_a_name_asked_for_is_quoted_only_from_the_sentence_that_answers(settings):
+    """A question asking for a name is answered when the quote the ranker picks names something
+    the question does not; another sentence that happens to hold a name ("France") is not
+    searched for instead: the question is refused."""
+    text = ("Le syndicat Zorglub a ouvert un salon de coiffure pour les téléconseillers. Les appels sont venus de toute la "
+            "France.\n")
+    (settings.seeds_dir / "zz_zorglub.txt").write_text(text, encoding="utf-8")
+    pipe = Pipeline(settings.model_copy(update={"refuse_below": 0.0, "answer_style": "quote", "retrievers": "bm25"}),
+                    llm=FakeLLM("should not be called", chat=True, p_not=0.0))
+    q = "Comment s'appelle le salon de coiffure du syndicat Zorglub ?"
+    out = pipe.ask(q)
+    assert out.refused and "name asked for" in out.refusal_reason
+    (settings.seeds_dir / "zz_zorglub.txt").write_text(text.replace("un salon de coiffure", "le salon de coiffure Bellevue"),
+                                                       encoding="utf-8")
+    pipe.reload_index()
+    out = pipe.ask(q)
+    assert not out.refused and "Bellevue" in out.answer
+
+
 def test_quoted_answers_are_the_sentences_that_answer_without_an_answer_prompt(settings):
     """answer_style 'quote' (the default tier's): no prompt for an answer, the quotes are
     numbered as their passages and each citation's evidence is the quoted sentence."""
