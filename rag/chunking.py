@@ -17,8 +17,8 @@ from .text import canonical, sentence_spans
 
 # what ``Settings.index_signature`` records of the chunker's own logic: a change rebuilds the index
 # (2: headings in a row all kept in the header; 3: and the span starts at them; 4: a paragraph's
-# inline speaker label, "Manuel Jacquinet : …", sets the speaker)
-VERSION = 4
+# inline speaker label, "Manuel Jacquinet : …", sets the speaker; 5: only right after a question)
+VERSION = 5
 # how an interview question is labelled in a chunk's context header ("Titre | Q : Pourquoi ?")
 QUESTION_LABEL = "Q : "
 
@@ -53,6 +53,7 @@ def _units(article: Article) -> list[_Unit]:
     section = speaker = question = ""
     lead: int | None = None  # start of the pending heading, speaker or question lines
     heading = False  # the previous block was a heading
+    asked = False  # the previous block was an interview question
     for block in article.blocks:
         line = canonical(article.text(block.start, block.end))
         if block.kind == "heading":
@@ -66,14 +67,14 @@ def _units(article: Article) -> list[_Unit]:
             continue
         if block.kind == "question":
             question = line
-            lead, heading = (lead if heading else block.start), False
+            lead, heading, asked = (lead if heading else block.start), False, True
             continue
-        # an answer opened by its speaker's name ("Manuel Jacquinet : Précisément, …") makes that
-        # person the speaker of it and of what follows, as a speaker line does (the pending
-        # question is the one it answers)
-        speaker = inline_speaker(line) or speaker
+        # an answer opened by its speaker's name right after a question ("En-Contact : Pourquoi… ?" /
+        # "Manuel Jacquinet : Précisément, …") makes that person the speaker of it and of what
+        # follows, as a speaker line does; elsewhere "Note Importante : …" is not a speaker
+        speaker = (inline_speaker(line) if asked else None) or speaker
         start = lead if lead is not None else block.start
-        lead, heading = None, False
+        lead, heading, asked = None, False, False
         units.append(_Unit(start, block.end, section, speaker, question))
     if lead is not None:  # trailing heading, question or speaker lines with nothing after them
         units.append(_Unit(lead, article.blocks[-1].end, section, speaker, question))

@@ -66,10 +66,13 @@ def test_an_answer_opened_by_its_speakers_name_makes_them_the_speaker_of_what_fo
     raw = ("Le magazine.\n\nTitre\n\nPublié le 23 août 2010 à 12:57 par Magazine En-Contact\nTitre\n\n"
            "En-Contact : Pourquoi parlez-vous du SEPA ?\n\nJean Dupont : Précisément, parce que l’on en parle beaucoup.\n\n"
            "A ce point là ?\n\nOui, les centres d’appels entendent tout, et parfois des choses incroyables.\n\n"
-           "Mais la réalité a été plus compliquée : personne ne voulait de centres d’appels.\n")
+           "Mais la réalité a été plus compliquée : personne ne voulait de centres d’appels.\n\n"
+           "Note Importante : ce paragraphe ne suit pas une question.\n")
     chunks = chunk_articles([parse_article("a.txt", raw)], ChunkingConfig(min_chars=0))
     later = next(c for c in chunks if "entendent tout" in c.text)
     assert later.header == "Titre | Jean Dupont : | Q : A ce point là ?"  # an unlabelled answer further on
+    note = next(c for c in chunks if "Note Importante" in c.text)
+    assert "Note Importante" not in note.header  # a label only after an interview question
     assert all(raw[c.start:c.end] == c.text for c in chunks)
     # a label is a person's name (two to four capitalised words), not a sentence with a colon
     assert inline_speaker("Maxence d’Espeuilles : Oui.") == "Maxence d'Espeuilles"
