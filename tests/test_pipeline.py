@@ -410,14 +410,20 @@ def test_a_share_is_quoted_from_the_sentence_that_gives_a_percentage(settings):
     assert not out.refused and out.extractive and "40 %" in out.answer.split("»")[0]
 
 
+def _quoting_pipeline(settings, text: str) -> Pipeline:
+    """A quoting pipeline (no model call, BM25 only, no relevance floor) over the articles and one
+    more, zz_zorglub.txt, holding ``text``."""
+    (settings.seeds_dir / "zz_zorglub.txt").write_text(text, encoding="utf-8")
+    return Pipeline(settings.model_copy(update={"refuse_below": 0.0, "answer_style": "quote", "retrievers": "bm25"}),
+                    llm=FakeLLM("should not be called", chat=True, p_not=0.0))
+
+
 def test_how_long_is_quoted_from_the_sentence_that_gives_a_length_of_time(settings):
     """Another sentence matches "how long" better and holds figures (a share, a count): the quote
     is the one that gives a length of time; without one, the question is refused."""
     text = ("Le numéro vert du syndicat Zorglub a reçu 3000 appels des téléconseillers, dont 99 % ont abouti en moyenne. "
             "Les conversations ont duré 15 minutes.\n")
-    (settings.seeds_dir / "zz_zorglub.txt").write_text(text, encoding="utf-8")
-    pipe = Pipeline(settings.model_copy(update={"refuse_below": 0.0, "answer_style": "quote", "retrievers": "bm25"}),
-                    llm=FakeLLM("should not be called", chat=True, p_not=0.0))
+    pipe = _quoting_pipeline(settings, text)
     out = pipe.ask("Combien de temps duraient en moyenne les appels au numéro vert du syndicat Zorglub ?")
     assert not out.refused and "15 minutes" in out.answer.split("»")[0]
     (settings.seeds_dir / "zz_zorglub.txt").write_text(text.replace("Les conversations ont duré 15 minutes.", ""),
@@ -434,9 +440,7 @@ def test_a_name_asked_for_is_quoted_only_from_the_sentence_that_answers(settings
     searched for instead: the question is refused."""
     text = ("Le syndicat Zorglub a ouvert un salon de coiffure pour les téléconseillers. Les appels sont venus de toute la "
             "France.\n")
-    (settings.seeds_dir / "zz_zorglub.txt").write_text(text, encoding="utf-8")
-    pipe = Pipeline(settings.model_copy(update={"refuse_below": 0.0, "answer_style": "quote", "retrievers": "bm25"}),
-                    llm=FakeLLM("should not be called", chat=True, p_not=0.0))
+    pipe = _quoting_pipeline(settings, text)
     q = "Comment s'appelle le salon de coiffure du syndicat Zorglub ?"
     out = pipe.ask(q)
     assert out.refused and "name asked for" in out.refusal_reason
@@ -530,9 +534,7 @@ def test_who_holds_a_role_is_quoted_from_the_sentence_that_names_the_role(settin
     the role; without one, the question is refused."""
     text = ("Le syndicat Zorglub défend les téléconseillers des centres d'appels et le syndicat Zorglub recrute. "
             "Jean Zorglub est le patron du syndicat.\n")
-    (settings.seeds_dir / "zz_zorglub.txt").write_text(text, encoding="utf-8")
-    pipe = Pipeline(settings.model_copy(update={"refuse_below": 0.0, "answer_style": "quote", "retrievers": "bm25"}),
-                    llm=FakeLLM("should not be called", chat=True, p_not=0.0))
+    pipe = _quoting_pipeline(settings, text)
     q = "Qui dirige le syndicat Zorglub des téléconseillers des centres d'appels ?"
     out = pipe.ask(q)
     assert not out.refused and "patron" in out.answer.split("»")[0]
