@@ -435,8 +435,8 @@ class Pipeline:
             tests.append(lambda x: names_role(role, f"{x.header} {x.text}"))
         text, cites, quoted = self._quote(excerpts, question, lang, hint=hint, first=first,
                                           only=(lambda x: all(t(x) for t in tests)) if tests else None)
-        best = cit.best_sentence(quoted, question=question, answer="")
-        if not quoted or not complete(text) or (kind in COMMON_KINDS and not gives(kind, best.text, question=question)):
+        if not quoted or not complete(text) or (kind in COMMON_KINDS and not gives(
+                kind, cit.best_sentence(quoted, question=question, answer="").text, question=question)):
             what = f"number of {' '.join(units)}" if units else {"phone": "phone number"}.get(kind, kind or role)
             return f"no passage gives the {what} asked for"
         unquoted = unquoted_name(asked, [c.chunk for c in cites], chunks)
