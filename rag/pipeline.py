@@ -42,6 +42,7 @@ RARE_KINDS = ("duration", "age")
 # the best of the quotes the ranker picks must give it (or the question is refused), no other
 # sentence is searched for one
 COMMON_KINDS = ("name",)
+PICK_CHOICES = 4  # sentences the second model picks among (``_pick``)
 EXTRACTIVE_LEAD = {"en": "The articles say (quoted in French):", "fr": "D'après les articles :"}
 TRANSLATED_LEAD = {"en": "The articles say (machine-translated from French):",
                    "fr": "D'après les articles (traduit automatiquement de l'anglais) :"}
@@ -549,13 +550,14 @@ class Pipeline:
         if s.tuned("answer_style") != "quote" or not (rerank_max or pick_max):  # 0: never
             return None, 0.0
         cands, margin = cit.pick_candidates([x for x in sents if not support.looks_like_instruction(x.text)],
-                                            question=question)
+                                            question=question, n=max(PICK_CHOICES, s.rerank_k))
         if not cands or detect_language(cands[0].text) == detect_language(question):
             return None, 0.0
         if margin < rerank_max and isinstance(self.llm, Scorer):
             return self._rerank(cands[:s.rerank_k], question, timings), 0.0
         if margin >= pick_max:
             return None, 0.0
+        cands = cands[:PICK_CHOICES]
         llm = self.fallback_llm
         if llm is None:
             return None, 0.0

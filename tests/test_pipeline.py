@@ -608,6 +608,15 @@ def test_the_answer_model_reranks_the_rankers_best_sentences_for_a_question_in_a
     assert not Pipeline(s, llm=FakeLLM("", chat=True)).ask(question).refused
 
 
+def test_the_rerank_reads_as_many_sentences_as_rerank_k_says(settings):
+    question = "What did Olivier Duha propose?"
+    s = settings.model_copy(update={"refuse_below": 0.0, "translate_quotes": False, "answer_style": "quote",
+                                    "rerank_margin": 10.0, "rerank_k": 6})
+    llm = ScoringLLM({})
+    Pipeline(s, llm=llm).ask(question)
+    assert len(llm.scored) == 6  # more than the second model's four choices
+
+
 def test_a_question_the_second_model_finds_no_sentence_for_is_refused(settings):
     pipe, _ = _picking(settings, [0.9, 0.05, 0.05, 0.0, 0.0])
     out = pipe.ask("What did Olivier Duha propose?")
