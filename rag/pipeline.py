@@ -36,8 +36,10 @@ from .wordvectors import WordVectors, same_form
 # ("calls" ~ "appels" 0.75, "employees" ~ "salariés" 0.84; "employees" ~ "agents" 0.51)
 UNIT_MATCH_MIN = 0.7
 # kinds of answer (``refusal.asks_for``) that few sentences give, so one that gives it is marked
-# (``Sentence.counts``) as a sentence that counts what "how many X?" counts is
-RARE_KINDS = ("duration", "age")
+# (``Sentence.counts``) as a sentence that counts what "how many X?" counts is, and reaches the
+# sentences shown (a share: five sentences of the articles hold a percentage); not a sum, as the
+# one sum of a passage then answered "how much does a call cost?"
+RARE_KINDS = ("duration", "age", "percent")
 # kinds of answer that most sentences give (a name: "Les appels ont été émis de partout en France."):
 # the best of the quotes the ranker picks must give it (or the question is refused), no other
 # sentence is searched for one

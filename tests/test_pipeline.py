@@ -410,11 +410,12 @@ def test_a_share_is_quoted_from_the_sentence_that_gives_a_percentage(settings):
     assert not out.refused and out.extractive and "40 %" in out.answer.split("»")[0]
 
 
-def _quoting_pipeline(settings, text: str) -> Pipeline:
-    """A quoting pipeline (no model call, BM25 only, no relevance floor) over the articles and one
-    more, zz_zorglub.txt, holding ``text``."""
+def _quoting_pipeline(settings, text: str, **update) -> Pipeline:
+    """A quoting pipeline (no model call, BM25 only, no relevance floor; ``update``: other settings)
+    over the articles and one more, zz_zorglub.txt, holding ``text``."""
     (settings.seeds_dir / "zz_zorglub.txt").write_text(text, encoding="utf-8")
-    return Pipeline(settings.model_copy(update={"refuse_below": 0.0, "answer_style": "quote", "retrievers": "bm25"}),
+    return Pipeline(settings.model_copy(update={"refuse_below": 0.0, "answer_style": "quote", "retrievers": "bm25",
+                                                **update}),
                     llm=FakeLLM("should not be called", chat=True, p_not=0.0))
 
 
@@ -432,6 +433,18 @@ def test_how_long_is_quoted_from_the_sentence_that_gives_a_length_of_time(settin
     out = pipe.ask("Combien de temps duraient en moyenne les appels au numéro vert du syndicat Zorglub ?")
     assert out.refused and ("duration asked for" in out.refusal_reason  # or the length of time of another article
                             or out.refusal_reason == "no quoted passage mentions zorglub")
+
+
+def test_a_share_is_quoted_from_a_sentence_beyond_those_the_budget_shows(settings):
+    """The sentences that match a "what share" question best fill the budget and give no
+    percentage; the one that does, further down, still reaches the quote (a percentage is as
+    rare as a length of time), instead of a refusal for "no passage gives the percent"."""
+    text = ("Le numéro vert du syndicat Zorglub a reçu les appels des téléconseillers sur la trésorerie. "
+            "Le numéro vert du syndicat Zorglub répondait aux appels sur la trésorerie et le financement. "
+            "Les dirigeants ont appelé de partout. Ils étaient nombreux, 50 % d'entre eux sur le financement.\n")
+    pipe = _quoting_pipeline(settings, text, context_chars=120)
+    out = pipe.ask("Quelle part des appels au numéro vert du syndicat Zorglub portait sur la trésorerie et le financement ?")
+    assert not out.refused and "50 %" in out.answer
 
 
 def test_a_name_asked_for_is_quoted_only_from_the_sentence_that_answers(settings):
