@@ -183,6 +183,9 @@ def test_a_year_the_article_is_dated_is_not_a_missing_number():
     ("Quel est le chiffre d'affaires de Webhelp ?", "money"),  # a revenue is a sum of money
     ("What was Webhelp's revenue in 2019?", "money"),
     ("Quelle part des contacts est encore vocale ?", "percent"),
+    ("What fraction of humanity does Teleperformance speak with?", "percent"),
+    ("What sum did Allo-Media secure?", "money"),
+    ("Quelle somme Nespresso réclame-t-elle ?", "money"),
     ("Quand l'offre Platinum sera-t-elle lancée ?", "date"),
     ("En quelle année Zendesk a-t-elle été fondée ?", "date"),
     ("When did Teleperformance acquire Sitel?", "date"),
