@@ -27,7 +27,7 @@ from .prompt import (NEVER_FIRST, NOT_FOUND_SPELLINGS, REFUSAL, STOP, chat_messa
 from .lexical import tokenize
 from .records import Answer, Citation, Hit
 from .refusal import (Signals, asks_for, counted, counted_numbers, decide, gives, is_nonsense, names_role,
-                      role_asked)
+                      role_asked, shared, shares_of)
 from .retrieve import known_word, missing_name, missing_number, retrieve, unquoted_name
 from .settings import Settings
 from .wordvectors import WordVectors, same_form
@@ -212,11 +212,13 @@ class Pipeline:
         t_select = time.perf_counter()
         sents = self._sentences(retrievers, r.hits, standalone)
         kind = asks_for(standalone)  # a figure or a date: an answer without one does not answer
-        units = counted(standalone) if kind == "number" else ()  # "how many X?": a number of X answers
+        # "how many X?": a number of X answers; "what share of X?": a share of X
+        units = counted(standalone) if kind == "number" else shared(standalone) if kind == "percent" else ()
         tallies: set[float] = set()  # the numbers of what the question counts in the passages
         if units:
             same = self._same_word()
-            found = [counted_numbers(x.text, units, same=same) for x in sents]
+            found = [shares_of(x.text, units, same=same) if kind == "percent" else counted_numbers(x.text, units, same=same)
+                     for x in sents]
             tallies = set().union(*found)
             sents = [replace(x, counts=bool(n)) for x, n in zip(sents, found)]
         elif kind in RARE_KINDS:  # as rare as a number of X, and as sure a sign of the answer
@@ -440,7 +442,7 @@ class Pipeline:
                                           only=(lambda x: all(t(x) for t in tests)) if tests else None)
         if not quoted or not complete(text) or (kind in COMMON_KINDS and not gives(
                 kind, cit.best_sentence(quoted, question=question, answer="").text, question=question)):
-            what = f"number of {' '.join(units)}" if units else {"phone": "phone number"}.get(kind, kind or role)
+            what = f"{kind if kind == 'number' else 'share'} of {' '.join(units)}" if units else {"phone": "phone number"}.get(kind, kind or role)
             return f"no passage gives the {what} asked for"
         unquoted = unquoted_name(asked, [c.chunk for c in cites], chunks)
         if unquoted:

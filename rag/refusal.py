@@ -247,12 +247,70 @@ def counted(question: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def counted_numbers(text: str, units: tuple[str, ...], *, same: Callable[[str, str], bool]) -> set[float]:
-    """The numbers of ``text`` that count one of ``units``: a word within three after the number
-    or two before it is the same word (``same``: by stem, prefix or word vector, across languages)."""
+# what "what share of X?" is a share of: "quelle part des appels" → ("appels",), "turnover rate" →
+# ("turnover",), "what share of Teleperformance France's professional contracts" → ("professional",
+# "contracts"): the first two words after "of" that are neither names nor stopwords
+_SHARE_FR = re.compile(r"\b(?:part|proportion|pourcentage|fraction|taux)\s+(?:de la |de l'|des |du |de |d')\s*"
+                       r"([^\W\d_][\w-]*)", re.IGNORECASE)
+_RATE_EN = re.compile(r"\b([^\W\d_][\w-]*)\s+rate\b", re.IGNORECASE)
+_SHARE_EN = re.compile(r"\b(?:percentage|share|proportion|portion|fraction|rate)\s+of\s+(.{1,80})", re.IGNORECASE)
+# a share as the text gives it: a percentage, or a fraction in words ("deux tiers des 930 chirurgiens")
+_SHARE_GIVEN = re.compile(r"\d[\d\s,.]*?\s?(?:%|pour ?cent\b|per ?cent\b)|\b(?:deux|trois|two|three|un|one)\s+"
+                          r"(?:tiers|quarts?|thirds?|quarters?)\b", re.IGNORECASE)
+
+
+def shared(question: str) -> tuple[str, ...]:
+    """What a "what share / quelle part / what rate" question is a share of (() when it names
+    nothing: "quelle part revient à l'État ?")."""
+    from .lexical import _stopwords
+
+    q = question.replace("’", "'")
+    for pattern in (_SHARE_FR, _RATE_EN):
+        m = pattern.search(q)
+        if m and fold(m.group(1)) not in _stopwords():
+            return (m.group(1).lower(),)
+    m = _SHARE_EN.search(q)
+    if not m:
+        return ()
+    names = {fold(w) for e in entities(question) for w in e.split()}
+    out: list[str] = []
+    for w in re.findall(r"[^\W\d_][\w-]*", m.group(1)):
+        if w[:1].isupper() or fold(w) in names or fold(w) in _stopwords() or w.lower() in ("s", "'s"):
+            continue
+        out.append(w.lower())
+        if len(out) == 2:
+            break
+    return tuple(out)
+
+
+# what follows a share that is said to be a share of something: "80 % des contrats", "38 % de la population"
+# (not "50 % d'entre eux", "half of them": a share of what was named before)
+_OF_NEXT = re.compile(r"\s*(?:des\b|du\b|de\b|d'|d’|of\b)(?!\s*(?:entre|eux|elles|them|those|these)\b)", re.IGNORECASE)
+
+
+def share_spans(text: str) -> list[tuple[int, int]]:
+    """Where ``text`` gives a share: "84 %", "50% ", "deux tiers"."""
+    return [m.span() for m in _SHARE_GIVEN.finditer(text)]
+
+
+def shares_of(text: str, units: tuple[str, ...], *, same: Callable[[str, str], bool]) -> set[float]:
+    """The shares ``text`` gives of what ``units`` name: a percentage or fraction next to one of
+    them (as ``counted_numbers``), or one not said to be a share of anything ("Parmi eux, 40 %
+    portaient sur la paie."), but not a share of something else ("80 % des contrats" for a rate of
+    absenteeism)."""
+    spans = share_spans(text)
+    bare = {n for a, b in spans if not _OF_NEXT.match(text, b) for n in numbers(text[a:b])}
+    return counted_numbers(text, units, same=same, spans=spans) | bare
+
+
+def counted_numbers(text: str, units: tuple[str, ...], *, same: Callable[[str, str], bool],
+                    spans: list[tuple[int, int]] | None = None) -> set[float]:
+    """The numbers of ``text`` that count one of ``units`` (or, with ``spans``, the quantities at
+    those spans that do: a share of them): a word within three after the number or two before it
+    is the same word (``same``: by stem, prefix or word vector, across languages)."""
     words = [(m.start(), m.group().lower()) for m in re.finditer(r"[^\W\d_][\w-]*", text.replace("’", "'"))]
     out: set[float] = set()
-    for start, end in number_spans(text):
+    for start, end in number_spans(text) if spans is None else spans:
         after = [w for s, w in words if s >= end][:_AFTER]
         before = [w for s, w in words if s < start][-_BEFORE:]
         if any(same(w, u) for w in (*after, *before) for u in units):

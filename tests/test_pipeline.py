@@ -447,6 +447,20 @@ def test_a_share_is_quoted_from_a_sentence_beyond_those_the_budget_shows(setting
     assert not out.refused and "50 %" in out.answer
 
 
+def test_a_share_of_something_else_does_not_answer(settings):
+    """"Quel est le taux d'absentéisme…?" is not answered by the passage's one percentage, a share of
+    contracts: refused; once a sentence gives a share of absenteeism, it is quoted."""
+    text = "Au syndicat Zorglub, l'absentéisme inquiète. Plus de 80 % des contrats du syndicat Zorglub sont des CDI.\n"
+    pipe = _quoting_pipeline(settings, text)
+    out = pipe.ask("Quel est le taux d'absentéisme au syndicat Zorglub ?")
+    assert out.refused and out.refusal_reason == "no passage gives the share of absentéisme asked for"
+    (settings.seeds_dir / "zz_zorglub.txt").write_text(text + "Le syndicat Zorglub compte 12 % d'absentéisme.\n",
+                                                       encoding="utf-8")
+    pipe.reload_index()
+    out = pipe.ask("Quel est le taux d'absentéisme au syndicat Zorglub ?")
+    assert not out.refused and "12 %" in out.answer.split("»")[0]
+
+
 def test_a_name_asked_for_is_quoted_only_from_the_sentence_that_answers(settings):
     """A question asking for a name is answered when the quote the ranker picks names something
     the question does not; another sentence that happens to hold a name ("France") is not

@@ -8,7 +8,8 @@ from rag import citations as cit
 from rag import compose, support
 from rag.records import Chunk, Hit
 from rag.text import fold
-from rag.refusal import Signals, asks_for, decide, gives, is_nonsense, names_role, role_asked
+from rag.refusal import (Signals, asks_for, decide, gives, is_nonsense, names_role, role_asked,
+                         share_spans, shared, shares_of)
 
 
 @pytest.mark.parametrize("a,b", [
@@ -215,6 +216,31 @@ def test_a_year_the_article_is_dated_is_not_a_missing_number():
 ])
 def test_what_a_question_asks_for(q, kind):
     assert asks_for(q) == kind
+
+
+@pytest.mark.parametrize("q,of", [
+    ("Quelle part des appels au numéro vert portait sur la trésorerie ?", ("appels",)),
+    ("Avec quelle part de la population mondiale Teleperformance converse-t-elle ?", ("population",)),
+    ("Quel est le taux d'absentéisme chez Teleperformance France ?", ("absentéisme",)),
+    ("What is the turnover rate of call centres in Auvergne?", ("turnover",)),
+    # names and stopwords are skipped: what the share is of, not whose
+    ("What share of Teleperformance France's professional contracts are permanent?", ("professional", "contracts")),
+    ("What share of the hotline's calls went through without any wait?", ("hotline", "calls")),
+    ("Quelle part revient à l'État ?", ()),  # a share of nothing named
+])
+def test_what_a_share_is_of(q, of):
+    assert shared(q) == of
+
+
+def test_a_share_of_what_is_asked_is_a_percentage_or_fraction_next_to_it():
+    same = lambda a, b: a[:5] == b[:5]  # noqa: E731 - a stand-in for the word vectors
+    text = "Chez Teleperformance France, plus de 80% des contrats professionnels sont des CDI, et 3000 contrats sont signés."
+    assert shares_of(text, ("contrats",), same=same) == {80.0}  # not the 3000
+    assert shares_of(text, ("absentéisme",), same=same) == set()  # a share of contracts
+    assert shares_of("Parmi eux, 40 % portaient sur la paie.", ("appels",), same=same) == {40.0}  # of nothing named
+    assert shares_of("Ils étaient nombreux, 50 % d'entre eux sur la paie.", ("appels",), same=same) == {50.0}
+    text = "Le SNCPRE, auquel adhèrent deux tiers des 930 chirurgiens plasticiens."
+    assert [text[a:b] for a, b in share_spans(text)] == ["deux tiers"]
 
 
 def test_an_answer_gives_a_figure_only_when_it_holds_one_the_question_does_not():
