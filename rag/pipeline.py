@@ -217,8 +217,8 @@ class Pipeline:
         tallies: set[float] = set()  # the numbers of what the question counts in the passages
         if units:
             same = self._same_word()
-            found = [shares_of(x.text, units, same=same) if kind == "percent" else counted_numbers(x.text, units, same=same)
-                     for x in sents]
+            count = shares_of if kind == "percent" else counted_numbers
+            found = [count(x.text, units, same=same) for x in sents]
             tallies = set().union(*found)
             sents = [replace(x, counts=bool(n)) for x, n in zip(sents, found)]
         elif kind in RARE_KINDS:  # as rare as a number of X, and as sure a sign of the answer
@@ -442,7 +442,8 @@ class Pipeline:
                                           only=(lambda x: all(t(x) for t in tests)) if tests else None)
         if not quoted or not complete(text) or (kind in COMMON_KINDS and not gives(
                 kind, cit.best_sentence(quoted, question=question, answer="").text, question=question)):
-            what = f"{kind if kind == 'number' else 'share'} of {' '.join(units)}" if units else {"phone": "phone number"}.get(kind, kind or role)
+            what = (f"{'share' if kind == 'percent' else 'number'} of {' '.join(units)}" if units
+                    else {"phone": "phone number"}.get(kind, kind or role))
             return f"no passage gives the {what} asked for"
         unquoted = unquoted_name(asked, [c.chunk for c in cites], chunks)
         if unquoted:

@@ -275,7 +275,7 @@ def shared(question: str) -> tuple[str, ...]:
     names = {fold(w) for e in entities(question) for w in e.split()}
     out: list[str] = []
     for w in re.findall(r"[^\W\d_][\w-]*", m.group(1)):
-        if w[:1].isupper() or fold(w) in names or fold(w) in _stopwords() or w.lower() in ("s", "'s"):
+        if w[:1].isupper() or fold(w) in names or fold(w) in _stopwords() or w.lower() == "s":
             continue
         out.append(w.lower())
         if len(out) == 2:
