@@ -471,8 +471,13 @@ class Pipeline:
                                  lead=EXTRACTIVE_LEAD[lang]) if quoted else ""
         cites = []
         for n in cit.markers(text):
-            best = cit.best_sentence(shown, question=question, answer=text, passage=n)
             chunk = excerpts[n - 1].hit.chunk
+            joined = cit.quoted_evidence(quoted, n)
+            if joined:
+                cites.append(Citation(n=n, chunk=chunk, evidence=joined[0], evidence_start=joined[1],
+                                      evidence_end=joined[2]))
+                continue
+            best = cit.best_sentence(shown, question=question, answer=text, passage=n)
             cites.append(Citation(n=n, chunk=chunk, evidence=best.text if best else chunk.text,
                                   evidence_start=best.start if best else chunk.start,
                                   evidence_end=best.end if best else chunk.end))

@@ -371,3 +371,15 @@ def test_a_who_questions_sentence_gives_a_name_only_when_it_holds_one_the_questi
     new = cit.Sentence(passage=1, start=0, end=60, text="Teleperformance a été créée par Daniel Julien.")
     assert not cit.gives_type(same, question=question, kind=None)
     assert cit.gives_type(new, question=question, kind=None)
+
+
+def test_the_sources_show_every_quote_of_a_passage_when_they_follow_each_other():
+    """Two quotes of one passage that follow each other in the document are one evidence span (the
+    sources show the original of both); apart, or from another passage, they are not joined."""
+    a = cit.Sentence(passage=1, start=100, end=134, text="Laissons le choix aux entreprises.")
+    b = cit.Sentence(passage=1, start=135, end=170, text="Les gens qui veulent sont prêts à payer.")
+    far = cit.Sentence(passage=1, start=400, end=430, text="Une autre phrase du même passage.")
+    other = cit.Sentence(passage=2, start=135, end=170, text="Les gens qui veulent sont prêts à payer.")
+    assert cit.quoted_evidence([b, a], 1) == (f"{a.text} {b.text}", 100, 170)
+    assert cit.quoted_evidence([a, far], 1) is None
+    assert cit.quoted_evidence([a, other], 1) is None  # one quote of passage 1
