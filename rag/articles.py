@@ -63,14 +63,14 @@ def parse_date(line: str) -> tuple[str | None, str | None]:
     return f"{int(m['year']):04d}-{month:02d}-{int(m['day']):02d}", m["publisher"]
 
 
-# a paragraph opened by who speaks, as interview transcripts print it: "Manuel Jacquinet : Précisément,
-# …". The label is a name of two to four capitalised words (particles allowed: "Maxence d'Espeuilles"),
-# so a sentence with a colon ("Mais la réalité a été plus compliquée : …") or a one-word label
-# ("Archives : En-Contact n°55", "Contact : …") is not one; nor is an article ("Le Figaro : …").
 _NAME_WORD = r"[A-ZÀ-Þ][\w’'.-]*"
 # a person's name opening a line: two to four capitalised words, not an article's ("Le Figaro")
 PERSON = (rf"(?!(?:Le|La|Les|Un|Une|Des|The|A|An)\s)"
           rf"{_NAME_WORD}(?:\s+(?:(?:de|du|des|van|von|di|da)\s+|d[’'])?{_NAME_WORD}){{1,3}}")
+# a paragraph opened by who speaks, as interview transcripts print it: "Manuel Jacquinet : Précisément,
+# …". The label is a name of two to four capitalised words (particles allowed: "Maxence d'Espeuilles"),
+# so a sentence with a colon ("Mais la réalité a été plus compliquée : …") or a one-word label
+# ("Archives : En-Contact n°55", "Contact : …") is not one; nor is an article ("Le Figaro : …").
 _INLINE_SPEAKER = re.compile(rf"^({PERSON})\s?:\s+\S")
 
 

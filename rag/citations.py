@@ -345,14 +345,14 @@ def quote_text(sent: Sentence) -> str:
     return " ".join(sent.text.strip(" «»").removeprefix("(…)").split())
 
 
-def quoted_evidence(quoted: list[Sentence], passage: int) -> tuple[str, int, int] | None:
-    """The sentences quoted from one passage as one piece of evidence (text, start, end) when there
-    are several and they follow each other in the document, so that the sources show the original
-    of every quote ("Laissons le choix aux entreprises. Les gens qui veulent…"); else None."""
+def quoted_evidence(quoted: list[Sentence], passage: int) -> tuple[int, int] | None:
+    """The span (start, end) of the sentences quoted from one passage as one piece of evidence, when
+    there are several and they follow each other in the document, so that the sources show the
+    original of every quote ("Laissons le choix aux entreprises. Les gens qui veulent…"); else None."""
     mine = sorted((x for x in quoted if x.passage == passage), key=lambda x: x.start)
     if len(mine) < 2 or any(b.start - a.end > 3 for a, b in zip(mine, mine[1:])):
         return None
-    return " ".join(x.text for x in mine), mine[0].start, mine[-1].end
+    return mine[0].start, mine[-1].end
 
 
 def quoted_answer(quotes: list[tuple[str, int, bool]], *, lead: str) -> str:

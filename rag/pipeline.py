@@ -472,10 +472,11 @@ class Pipeline:
         cites = []
         for n in cit.markers(text):
             chunk = excerpts[n - 1].hit.chunk
-            joined = cit.quoted_evidence(quoted, n)
-            if joined:
-                cites.append(Citation(n=n, chunk=chunk, evidence=joined[0], evidence_start=joined[1],
-                                      evidence_end=joined[2]))
+            span = cit.quoted_evidence(quoted, n)
+            if span:  # the document's own text of the span (a chunk is one contiguous span of it)
+                start, end = span
+                cites.append(Citation(n=n, chunk=chunk, evidence=chunk.text[start - chunk.start:end - chunk.start],
+                                      evidence_start=start, evidence_end=end))
                 continue
             best = cit.best_sentence(shown, question=question, answer=text, passage=n)
             cites.append(Citation(n=n, chunk=chunk, evidence=best.text if best else chunk.text,

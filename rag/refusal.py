@@ -63,10 +63,12 @@ def decide(signals: Signals, *, relevance_min: float, not_found_max: float) -> D
 _WHAT_IS = r"\b(what|quel|quelle|quels|quelles)( is| was| are| were| est| etait| sont| etaient)?( the| le| la| l| les)? ?"
 # a share of something: answered by a percentage or a fraction, not by any figure
 _ASKS_PERCENT = re.compile(r"\b(what percentage|quel pourcentage|what share|what proportion|what portion|quelle part|"
-                           r"quelle proportion|what fraction|quelle fraction)\b|" + _WHAT_IS + r"(rate|taux|pourcentage|percentage|proportion|share|part)\b")
+                           r"quelle proportion|what fraction|quelle fraction)\b|"
+                           + _WHAT_IS + r"(rate|taux|pourcentage|percentage|proportion|share|part)\b")
 # a sum of money: answered by an amount in a currency
 # (a revenue too: "chiffre d'affaires" is a sum of money; "turnover" may be staff turnover)
-_ASKS_MONEY = re.compile(r"\b(how much money|combien d argent|(what|which) sum|quelle somme|how much (does|did|do|will|would) .* (cost|pay|earn|claim|"
+_ASKS_MONEY = re.compile(r"\b(how much money|combien d argent|(what|which) sum|quelle somme|"
+                         r"how much (does|did|do|will|would) .* (cost|pay|earn|claim|"
                          r"charge|spend|raise|invest|owe)|combien coute|revenues?|"
                          r"chiffre d affaires)\b|" + _WHAT_IS +
                          r"(average |mean |moyen |moyenne )?(salary|salaries|wages?|price|cost|budget|amount|salaire|"
