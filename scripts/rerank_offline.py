@@ -57,7 +57,9 @@ def main() -> None:
         def first(pick) -> int:
             return sum(is_evidence(q.evidence, pick(cands, likely, margin, q)) for cands, likely, margin, q in rows)
 
-        print(f"{path} ({n} questions): scorer first {first(lambda c, lk, m, q: c[0])}, likelihood first "
+        within = sum(any(is_evidence(q.evidence, x) for x in cands) for cands, _, _, q in rows)
+        print(f"{path} ({n} questions): evidence among the scorer's best {args.k} {within}, scorer first "
+              f"{first(lambda c, lk, m, q: c[0])}, likelihood first "
               f"{first(lambda c, lk, m, q: c[max(range(len(c)), key=lambda i: lk[i])])}")
         for w in WEIGHTS:
             cells = []
