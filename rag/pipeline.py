@@ -21,6 +21,8 @@ from .errors import EmptyQuestionError, QuestionTooLongError, RagError
 from .followup import accept_rewrite, is_followup, rewrite_messages, standalone_question
 from .index import IndexData, ensure_index
 from .llm import FirstTokenProbe, Scorer
+from .models import TIERS
+from .models import tuned as model_values
 from .prompt import (NEVER_FIRST, NOT_FOUND_SPELLINGS, REFUSAL, STOP, chat_messages, clean_generation,
                      clean_translation, detect_language, fewshot_prompt, is_not_found, pick_messages, pick_options,
                      question_likelihood_prefix, translation_messages, translation_units, trim_unfinished)
@@ -63,7 +65,8 @@ class Event:
 
 class Pipeline:
     def __init__(self, settings: Settings, *, index: IndexData | None = None, llm=None,
-                 encoders: dict | None = None, progress: Callable[[str], None] | None = None, fallback_llm=None):
+                 encoders: dict | None = None, progress: Callable[[str], None] | None = None, fallback_llm=None,
+                 translator_llm=None):
         self.settings = settings
         self.index = index or ensure_index(settings, progress=progress)
         self._encoders = encoders
@@ -76,6 +79,11 @@ class Pipeline:
         # (``llm``) is handed its second one too, or has none
         self._fallback = fallback_llm if fallback_llm is not None else (None if llm is None else False)
         self._fallback_error: str | None = None
+        # the model that translates quotes: None not loaded yet, False the answer model (as for the
+        # second model, a pipeline handed its model is handed this one too, or has none)
+        self._translator = translator_llm if translator_llm is not None else (None if llm is None else False)
+        self._translator_error: str | None = None
+        self._extra: dict[str, object] = {}  # models besides the answer model, by name
 
     def reload_index(self) -> None:
         """Pick up an index rebuilt after documents were added or removed (models stay loaded)."""
@@ -110,23 +118,60 @@ class Pipeline:
 
     @property
     def fallback_llm(self):
-        """The larger model that translates a quote again when the answer model's translation
-        fails its check (settings ``translation_fallback``) and, opt-in, picks the sentence to
-        quote (``_pick``), loaded on first use; None when there is none or it cannot be loaded
-        (``_fallback_error`` says why; the original is quoted)."""
+        """The second model that translates a quote again when the first translation fails its
+        check (settings ``translation_fallback``: the answer model when it names it) and, opt-in,
+        picks the sentence to quote (``_pick``), loaded on first use; None when there is none or it
+        cannot be loaded (``_fallback_error`` says why; the original is quoted)."""
         name = str(self.settings.tuned("translation_fallback") or "")
         if not name or name.lower() == "none" or self.settings.llm_backend != "llama.cpp" or self._fallback is False:
             return None
+        if self._fallback is None and TIERS.get(name, name) == TIERS.get(self.settings.llm, self.settings.llm):
+            return self.llm  # the answer model, when another one translates first
         if self._fallback is None:
-            from .llm import get_generator
-
             try:
-                self._fallback = get_generator(self.settings.model_copy(
-                    update={"llm": name, "translation_fallback": ""}))
+                self._fallback = self._extra_model(name)
             except RagError as e:
                 self._fallback, self._fallback_error = False, f"no second translation model ({e})"
                 return None
         return self._fallback
+
+    @property
+    def translator_llm(self):
+        """The model that translates quotes (settings ``translation_model``): another model when one
+        is named, loaded on first use, else the answer model; the answer model too when the named
+        one cannot be loaded (``_translator_error`` says why)."""
+        name = self._translator_name()
+        if not name or self._translator is False:
+            return self.llm
+        if self._translator is None:
+            try:
+                self._translator = self._extra_model(name)
+            except RagError as e:
+                self._translator, self._translator_error = False, f"no translation model ({e}): the answer model translates"
+                return self.llm
+        return self._translator
+
+    def _translator_name(self) -> str:
+        name = str(self.settings.tuned("translation_model") or "")
+        return "" if name.lower() == "none" or self.settings.llm_backend != "llama.cpp" else name
+
+    def _extra_model(self, name: str):
+        """A model besides the answer model (tier, packaged name or GGUF path), loaded once per
+        process and name (the translating and the second model may be one); RagError when it cannot be."""
+        if name not in self._extra:
+            from .llm import get_generator
+
+            self._extra[name] = get_generator(self.settings.model_copy(
+                update={"llm": name, "translation_fallback": "", "translation_model": ""}))
+        return self._extra[name]
+
+    def _translation_floor(self, name: str) -> float:
+        """The least cosine a translation must keep with its original (settings ``translation_min``),
+        by default the value of the model that translated (``name``; '': the answer model)."""
+        s = self.settings
+        if s.translation_min is not None:
+            return s.translation_min
+        return float(model_values(name)["translation_min"]) if name else float(s.tuned("translation_min"))
 
     @property
     def llm_loaded(self) -> bool:
@@ -138,7 +183,7 @@ class Pipeline:
         if self.settings.tuned("answer_style") != "quote":
             self._warm_prefix()
         elif self.settings.translate_quotes:
-            _ = self.llm
+            _ = self.llm, self.translator_llm
         for enc in self.encoders.values():
             enc.encode(["warm up"])
 
@@ -487,15 +532,23 @@ class Pipeline:
     def _translated(self, quoted: list[cit.Sentence], lang: str, question: str, timings: dict,
                     t0: float, *, draft: bool) -> Iterator[Event]:
         """The quotes in the question's language (settings ``translate_quotes``, chat models): each
-        translated by the model and checked against its original (``verify.translation_problems``);
+        translated by the translating model (``translation_model``, else the answer model) and
+        checked against its original (``verify.translation_problems``), a failed one translated
+        again by the second model (``translation_fallback``) when that is another one;
         with ``draft`` (no draft shown yet) the translations stream as draft tokens. Returns the
         rendered quotes, or None when no quote needs it or no translation passes (the originals
         are shown)."""
         s = self.settings
         originals = [cit.quote_text(x) for x in quoted]
         sources = [detect_language(t) for t in originals]
-        if not s.translate_quotes or not self.llm.chat or all(src == lang for src in sources):
+        if not s.translate_quotes or all(src == lang for src in sources):
             return None
+        first = self.translator_llm  # loads it: a chat model translates
+        if not first.chat:
+            return None
+        if self._translator_error:
+            yield Event("status", self._translator_error)
+        first_name = self._translator_name() if first is not self.llm else ""
         started = time.perf_counter()
         similarity, words, pairs = self._similarity(), self.words, []
         pending = [TRANSLATED_LEAD[lang]]  # the lead goes out with the first words of a quote
@@ -508,10 +561,10 @@ class Pipeline:
             elif draft:
                 pending.append(text)
 
-        def translate(llm, original: str, source: str, *, streamed: bool):
-            """The original translated clause by clause (a long sentence loses its end), and whether
-            every clause passes its check."""
-            parts, ok = [], True
+        def translate(llm, name: str, original: str, source: str, *, streamed: bool):
+            """The original translated clause by clause (a long sentence loses its end) by ``llm``
+            (``name``: its name, '' for the answer model), and whether every clause passes its check."""
+            parts, ok, floor = [], True, self._translation_floor(name)
             for unit in translation_units(original):
                 if parts and streamed:
                     yield from shown(" ")
@@ -523,7 +576,7 @@ class Pipeline:
                         yield from shown(tok)
                 parts.append(verify.close_thousands(clean_translation(out), unit))
                 ok = ok and not verify.translation_problems(
-                    parts[-1], unit, question=question, similarity=similarity, min_similarity=s.translation_min,
+                    parts[-1], unit, question=question, similarity=similarity, min_similarity=floor,
                     word_similarity=words and words.similarity)
             return " ".join(parts), ok
 
@@ -533,13 +586,14 @@ class Pipeline:
                 yield from shown(f" « {original} » [{x.passage}]")
                 continue
             pending.append(" “")
-            translation, ok = yield from translate(self.llm, original, source, streamed=True)
+            translation, ok = yield from translate(first, first_name, original, source, streamed=True)
             yield from shown(f"” [{x.passage}]")
             if not ok:  # the larger model, if there is one, translates it again (not streamed: a draft was)
                 second = self.fallback_llm
-                if second is not None:
+                if second is not None and second is not first:
                     t_second = time.perf_counter()
-                    translation, ok = yield from translate(second, original, source, streamed=False)
+                    translation, ok = yield from translate(second, str(s.tuned("translation_fallback")), original,
+                                                           source, streamed=False)
                     timings["translate_fallback_ms"] = timings.get("translate_fallback_ms", 0.0) + (
                         time.perf_counter() - t_second) * 1000
                 elif self._fallback_error:
@@ -553,8 +607,8 @@ class Pipeline:
         """For a question in another language than the passages, where the sentence ranker's word
         overlap says little, and the ranker's own margin between its first two is small (quoted
         answers): the answer model reranks the ranker's best few by query likelihood (settings
-        ``rerank_margin``), or else the second model picks the sentence that answers among the best
-        four (``pick_margin``). Returns the pick (None: the ranker decides) and the second model's
+        ``rerank_margin``), or else a larger model (the translating model, else the second one)
+        picks the sentence that answers among the best four (``pick_margin``). Returns the pick (None: the ranker decides) and the second model's
         P(none of them answers) (0 without it)."""
         s = self.settings
         rerank_max, pick_max = float(s.tuned("rerank_margin")), float(s.tuned("pick_margin"))
@@ -569,8 +623,10 @@ class Pipeline:
         if margin >= pick_max:
             return None, 0.0
         cands = cands[:PICK_CHOICES]
-        llm = self.fallback_llm
-        if llm is None:
+        llm = self.translator_llm if self._translator_name() else None  # a larger model
+        if llm is None or llm is self.llm:
+            llm = self.fallback_llm
+        if llm is None or llm is self.llm:
             return None, 0.0
         started = time.perf_counter()
         probe = FirstTokenProbe([], ban=False, options=pick_options(len(cands)))

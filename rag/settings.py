@@ -142,6 +142,11 @@ class Settings(BaseSettings):
         True, description="When the answer falls back to quoting evidence written in another language than the "
                           "question's, show the quotes machine-translated by the model (chat models; each "
                           "translation checked against its original, the original kept as the evidence).")
+    translation_model: str | None = Field(
+        None, description="The model (tier, packaged name or GGUF path) that translates the quotes for a question in "
+                          "another language than the passages, instead of the answer model; loaded on first use (a "
+                          "server at warm-up). '' or 'none': the answer model. None: the model's value (rag/models.py: "
+                          "the balanced tier asks the quality tier's 1.5B).")
     translation_fallback: str | None = Field(
         None, description="A larger model (tier, packaged name or GGUF path) that translates a quote again when the "
                           "answer model's translation fails its check; loaded only then. '' or 'none': no second "
@@ -164,12 +169,12 @@ class Settings(BaseSettings):
     pick_refuse: float | None = Field(
         None, ge=0.0, le=1.0, description="Refuse when the second model's picking gives 'none of them answers' at "
                                           "least this probability (1: never). None: the model's value.")
-    translation_min: float = Field(
-        0.7, ge=0.0, le=1.0, description="Least multilingual-embedding cosine between a translated quote and its "
-                                         "original; a translation below it is redone by the second model, and if "
-                                         "still below, not shown (the original is). eval/calibration.jsonl "
-                                         "(balanced): 0.5 → 75.7 % correct, 0.65 → 76.7, 0.7 → 77.7 (English in "
-                                         "English 91.5 % at each), 0.75 → 79.6 but English in English 84.7 %.")
+    translation_min: float | None = Field(
+        None, ge=0.0, le=1.0, description="Least multilingual-embedding cosine between a translated quote and its "
+                                          "original; a translation below it is redone by the second model, and if "
+                                          "still below, not shown (the original is). None: the translating model's "
+                                          "value (rag/models.py: 0.7 for the 0.5B, whose translations drift; 0.5 "
+                                          "for the 1.5B, whose good translations score 0.55-0.7).")
     max_question_chars: int = Field(1000, ge=10, le=20000, description="Longer questions are refused.")
     models_dir: Path = Field(PROJECT_ROOT / "models", description="Where packaged GGUF files are assembled.")
     verbose: bool = Field(False, description="Show native library logs (llama.cpp).")

@@ -193,6 +193,51 @@ def test_a_translation_that_fails_its_check_is_asked_again_of_the_second_model(s
     assert Pipeline(s, llm=FakeLLM(bad, chat=True, p_not=0.1)).fallback_llm is None
 
 
+def test_the_translation_model_translates_the_quotes_and_the_answer_model_redoes_a_failed_one(settings):
+    s = settings.model_copy(update={"refuse_below": 0.0, "not_found_max": 0.6, "not_found_unsupported": 0.3,
+                                    "support_min": 0.0, "translation_min": 0.0})
+    answer = _translating("Olivier Duha proposed 450 new jobs with Amazon [1].", lambda fr: "small, " + fr.lower())
+    big = FakeLLM(_translating("", lambda fr: "big, " + fr.lower()), chat=True)
+    small = FakeLLM(answer, chat=True, p_not=0.1)
+    out = Pipeline(s, llm=small, translator_llm=big).ask("What did Olivier Duha propose?")
+    assert out.translated and "“big, " in out.answer and "small, " not in out.answer
+    assert not any("You translate" in p for p in small.prompts)  # the answer model was not asked
+    # its translation fails a check: the second model (here the answer model, as the balanced
+    # tier's "translation_fallback" names it) translates again
+    worse = FakeLLM(_translating("", lambda fr: "Visit Pakistan, " + fr.lower()), chat=True)
+    small = FakeLLM(answer, chat=True, p_not=0.1)
+    out = Pipeline(s, llm=small, translator_llm=worse, fallback_llm=small).ask("What did Olivier Duha propose?")
+    assert out.translated and "“small, " in out.answer and "Pakistan" not in out.answer
+    # a pipeline handed its model has no other translating model unless handed one
+    assert Pipeline(s, llm=small).translator_llm is small
+
+
+def test_each_translating_model_has_its_own_translation_floor(settings):
+    pipe = Pipeline(settings, llm=FakeLLM(chat=True))
+    assert settings.llm == "balanced"
+    assert pipe._translation_floor("") == 0.7  # the answer model, the 0.5B: its translations drift
+    assert pipe._translation_floor("quality") == 0.5  # the 1.5B: good translations score 0.55-0.7
+    pinned = Pipeline(settings.model_copy(update={"translation_min": 0.6}), llm=FakeLLM(chat=True))
+    assert pinned._translation_floor("quality") == pinned._translation_floor("") == 0.6
+    # the balanced tier: the 1.5B translates, the 0.5B answer model redoes what fails
+    assert settings.tuned("translation_model") == "quality" and settings.tuned("translation_fallback") == "balanced"
+
+
+def test_a_translation_model_that_cannot_be_loaded_is_said_and_the_answer_model_translates(settings):
+    s = settings.model_copy(update={"refuse_below": 0.0, "not_found_max": 0.6, "not_found_unsupported": 0.3,
+                                    "support_min": 0.0, "translation_min": 0.0, "translation_fallback": "",
+                                    "translation_model": str(settings.models_dir / "missing.gguf")})
+    small = FakeLLM(_translating("Olivier Duha proposed 450 new jobs with Amazon [1].", lambda fr: "small, " + fr.lower()),
+                    chat=True, p_not=0.1)
+    pipe = Pipeline(s, llm=small)
+    pipe._translator = None  # as a pipeline that loads its own models: the translating one is looked for
+    events = list(pipe.stream("What did Olivier Duha propose?"))
+    status = [e.text for e in events if e.kind == "status"]
+    assert any("no translation model" in t and "missing.gguf" in t for t in status)
+    out = events[-1].answer
+    assert out.translated and "“small, " in out.answer
+
+
 def test_a_second_translation_model_that_cannot_be_loaded_is_said_once_asked_and_the_original_quoted(settings):
     s = settings.model_copy(update={"refuse_below": 0.0, "not_found_max": 0.6, "not_found_unsupported": 0.3,
                                     "support_min": 0.0, "translation_min": 0.0,
