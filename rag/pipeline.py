@@ -568,12 +568,14 @@ class Pipeline:
             for unit in translation_units(original):
                 if parts and streamed:
                     yield from shown(" ")
-                out = ""
-                for tok in llm.stream(llm.render(translation_messages(unit, source=source, target=lang)),
-                                      max_tokens=min(200, len(unit) // 2 + 24), stop=["\n", *STOP], temperature=0.0):
+                out, prompt = "", llm.render(translation_messages(unit, source=source, target=lang))
+                limits = dict(max_tokens=min(200, len(unit) // 2 + 24), stop=["\n", *STOP], temperature=0.0)
+                for tok in llm.stream(prompt, **limits):
                     out += tok
                     if streamed:
                         yield from shown(tok)
+                if out.strip() and not clean_translation(out):  # a label alone ("Here is the English
+                    out = "".join(llm.stream(prompt + out.rstrip() + "\n", **limits))  # translation:"): next line
                 parts.append(verify.close_thousands(clean_translation(out), unit))
                 ok = ok and not verify.translation_problems(
                     parts[-1], unit, question=question, similarity=similarity, min_similarity=floor,

@@ -124,9 +124,19 @@ def translation_units(text: str, *, min_chars: int = 120, min_part: int = 40) ->
     return units
 
 
+# a label a model may put before its translation: "Translation:", "Here is the English
+# translation:", "The French text translates to:", "This translates to English as:"
+_TRANSLATION_LABEL = re.compile(
+    r"^\s*(?:(?:here is|here's|this is|this|it|voici)\s+)?(?:(?:the|la)\s+)?(?:(?:english|french)\s+)?"
+    r"(?:(?:text|sentence|quote)\s+)?(?:translation|traduction|translates|is translated|se traduit)"
+    r"(?:\s+(?:to|as|into|in|en|par)(?:\s+(?:english|french|anglais|français))?(?:\s+as)?)?\s*(?:is\s*)?:\s*",
+    re.IGNORECASE)
+
+
 def clean_translation(text: str) -> str:
-    """The translation without the quote marks or label a small model may wrap it in."""
-    text = re.sub(r"^\s*(?:translation|traduction)\s*:\s*", "", text.strip(), flags=re.I)
+    """The translation without the quote marks or label a model may wrap it in ('' for a label
+    alone: the translation is on the next line)."""
+    text = _TRANSLATION_LABEL.sub("", text.strip())
     return " ".join(text.strip().strip("«»\"“”").split())
 
 

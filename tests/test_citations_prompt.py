@@ -2,7 +2,7 @@ from dataclasses import replace
 
 from rag import citations as cit
 from rag.prompt import (NOT_FOUND, STOP, chat_messages, question_likelihood_prefix, clean_generation, detect_language, fewshot_prompt,
-                        is_not_found, pick_messages, pick_options, trim_unfinished)
+                        is_not_found, pick_messages, pick_options, trim_unfinished, clean_translation)
 from rag.retrieve import rrf
 
 
@@ -383,3 +383,16 @@ def test_the_sources_show_every_quote_of_a_passage_when_they_follow_each_other()
     assert cit.quoted_evidence([b, a], 1) == (100, 170)
     assert cit.quoted_evidence([a, far], 1) is None
     assert cit.quoted_evidence([a, other], 1) is None  # one quote of passage 1
+
+
+def test_a_translation_loses_the_label_and_quote_marks_a_model_wraps_it_in():
+    assert clean_translation("Translation: « Let the companies choose. »") == "Let the companies choose."
+    assert clean_translation('The French text translates to: "The directory may top the sales.') == (
+        "The directory may top the sales.")
+    assert clean_translation("This translates to English as: The Swiss company asks") == "The Swiss company asks"
+    assert clean_translation("Traduction : Bonjour") == "Bonjour"
+    assert clean_translation("Here is the English translation:") == ""  # a label alone: the next line
+    # a sentence that only starts like a label is left as it is
+    assert clean_translation("Translations are hard: yes.") == "Translations are hard: yes."
+    assert clean_translation("It is important to cross-check the information.") == (
+        "It is important to cross-check the information.")

@@ -212,6 +212,20 @@ def test_the_translation_model_translates_the_quotes_and_the_answer_model_redoes
     assert Pipeline(s, llm=small).translator_llm is small
 
 
+def test_a_translation_model_that_writes_a_label_line_first_is_read_on_its_next_line(settings):
+    s = settings.model_copy(update={"refuse_below": 0.0, "not_found_max": 0.6, "not_found_unsupported": 0.3,
+                                    "support_min": 0.0, "translation_min": 0.0})
+
+    def labelled(prompt):
+        if prompt.endswith("Here is the English translation:\n"):
+            return _translating("", lambda fr: "so, " + fr.lower())(prompt)
+        return "Here is the English translation:" if "You translate" in prompt else ""
+    big = FakeLLM(labelled, chat=True)
+    small = FakeLLM("Olivier Duha proposed 450 new jobs with Amazon [1].", chat=True, p_not=0.1)
+    out = Pipeline(s, llm=small, translator_llm=big).ask("What did Olivier Duha propose?")
+    assert out.translated and "“so, " in out.answer and "Here is" not in out.answer
+
+
 def test_each_translating_model_has_its_own_translation_floor(settings):
     pipe = Pipeline(settings, llm=FakeLLM(chat=True))
     assert settings.llm == "balanced"
@@ -236,6 +250,10 @@ def test_a_translation_model_that_cannot_be_loaded_is_said_and_the_answer_model_
     assert any("no translation model" in t and "missing.gguf" in t for t in status)
     out = events[-1].answer
     assert out.translated and "“small, " in out.answer
+    # "none" (RAG_TRANSLATION_MODEL=none): the answer model translates, nothing else is looked for
+    pipe = Pipeline(s.model_copy(update={"translation_model": "none"}), llm=small)
+    pipe._translator = None
+    assert pipe.translator_llm is small and not pipe._extra
 
 
 def test_a_second_translation_model_that_cannot_be_loaded_is_said_once_asked_and_the_original_quoted(settings):
