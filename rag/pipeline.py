@@ -574,8 +574,9 @@ class Pipeline:
                     out += tok
                     if streamed:
                         yield from shown(tok)
-                if out.strip() and not clean_translation(out):  # a label alone ("Here is the English
-                    out = "".join(llm.stream(prompt + out.rstrip() + "\n", **limits))  # translation:"): next line
+                # a label alone ("Here is the English translation:"): the translation is on the next line
+                if out.strip() and not clean_translation(out):
+                    out = "".join(llm.stream(prompt + out.rstrip() + "\n", **limits))
                 parts.append(verify.close_thousands(clean_translation(out), unit))
                 ok = ok and not verify.translation_problems(
                     parts[-1], unit, question=question, similarity=similarity, min_similarity=floor,
@@ -610,8 +611,8 @@ class Pipeline:
         overlap says little, and the ranker's own margin between its first two is small (quoted
         answers): the answer model reranks the ranker's best few by query likelihood (settings
         ``rerank_margin``), or else a larger model (the translating model, else the second one)
-        picks the sentence that answers among the best four (``pick_margin``). Returns the pick (None: the ranker decides) and the second model's
-        P(none of them answers) (0 without it)."""
+        picks the sentence that answers among the best four (``pick_margin``). Returns the pick
+        (None: the ranker decides) and that model's P(none of them answers) (0 without it)."""
         s = self.settings
         rerank_max, pick_max = float(s.tuned("rerank_margin")), float(s.tuned("pick_margin"))
         if s.tuned("answer_style") != "quote" or not (rerank_max or pick_max):  # 0: never
