@@ -125,8 +125,6 @@ class Pipeline:
         name = str(self.settings.tuned("translation_fallback") or "")
         if not name or name.lower() == "none" or self.settings.llm_backend != "llama.cpp" or self._fallback is False:
             return None
-        if self._fallback is None and TIERS.get(name, name) == TIERS.get(self.settings.llm, self.settings.llm):
-            return self.llm  # the answer model, when another one translates first
         if self._fallback is None:
             try:
                 self._fallback = self._extra_model(name)
@@ -156,8 +154,12 @@ class Pipeline:
         return "" if name.lower() == "none" or self.settings.llm_backend != "llama.cpp" else name
 
     def _extra_model(self, name: str):
-        """A model besides the answer model (tier, packaged name or GGUF path), loaded once per
-        process and name (the translating and the second model may be one); RagError when it cannot be."""
+        """A model named besides the answer model (tier, packaged name or GGUF path): the answer
+        model itself when the name is its own (the balanced tier's second translation model), else
+        loaded once per process and name (the translating and the second model may be one);
+        RagError when it cannot be."""
+        if TIERS.get(name, name) == TIERS.get(self.settings.llm, self.settings.llm):
+            return self.llm
         if name not in self._extra:
             from .llm import get_generator
 
